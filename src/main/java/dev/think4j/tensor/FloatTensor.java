@@ -1,0 +1,77 @@
+package dev.think4j.tensor;
+
+import dev.think4j.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A read-only tensor of one GGML type, viewed as a flat sequence of floats. Each type is one final
+ * subclass owning its dot product (the hot loop of matrix-vector work); adding a weight type touches
+ * only its class and {@link #of}.
+ */
+public abstract class FloatTensor {
+    protected final long size;
+
+    protected FloatTensor(long size) {
+        this.size = size;
+    }
+
+    public final long size() {
+        return size;
+    }
+
+    public abstract GgmlType type();
+
+    public abstract float getFloat(long index);
+
+    /** Sum over i in [0, n) of this[offset + i] * x[xOffset + i]; offset is block-aligned for block types. */
+    public abstract float dot(long offset, float[] x, int xOffset, int n);
+
+    /** Writes this[offset .. offset+n) into out[outOffset ..]; subclasses decode whole blocks faster. */
+    public void dequantize(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = getFloat(offset + i);
+        }
+    }
+
+    /** Bytes this tensor occupies in its storage type. */
+    public long byteSize() {
+        return type().byteSize(size);
+    }
+
+    /** out[r] = row r . x for a row-major [rows x cols] matrix, rows split over the pool. */
+    public void matvec(float[] x, float[] out, int rows, int cols) {
+        Parallel.forRange(rows, r -> out[r] = dot((long) r * cols, x, 0, cols));
+    }
+
+    /**
+     * Batched product for prefill: out[t*rows + r] = row r . x[t*cols ..] for t in [0, nTokens).
+     * Each worker takes a tile of rows and runs every token against it while the rows are hot in cache.
+     */
+    public void matmul(float[] x, float[] out, int nTokens, int rows, int cols) {
+        if (nTokens == 1) {
+            matvec(x, out, rows, cols);
+            return;
+        }
+        int tile = 16;
+        int tiles = (rows + tile - 1) / tile;
+        Parallel.forRange(tiles, ti -> {
+            int r0 = ti * tile;
+            int r1 = Math.min(rows, r0 + tile);
+            for (int t = 0; t < nTokens; t++) {
+                int xo = t * cols;
+                int oo = t * rows;
+                for (int r = r0; r < r1; r++) {
+                    out[oo + r] = dot((long) r * cols, x, xo, cols);
+                }
+            }
+        });
+    }
+
+    /** Wraps raw GGUF tensor bytes as the tensor class of their type. */
+    public static FloatTensor of(GgmlType type, MemorySegment data, long elements) {
+        return switch (type) {
+            case F32 -> new F32Tensor(data, elements);
+            default -> throw new UnsupportedTensorTypeException(type);
+        };
+    }
+}
