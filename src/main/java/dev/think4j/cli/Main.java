@@ -36,9 +36,6 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable t = ex;
             while (t != null && !(t instanceof Think4jException) && t.getCause() != null && t.getCause() != t) {
-                if (t instanceof OutOfMemoryError) {
-                    break;
-                }
                 t = t.getCause();
             }
             PrintWriter err = cmd.getErr();
@@ -46,11 +43,6 @@ public final class Main implements Runnable {
                 err.println("error: " + t.getMessage());
                 err.flush();
                 return EXIT_USER_ERROR;
-            }
-            if (ex instanceof OutOfMemoryError) {
-                err.println("error: out of memory (raise -Xmx through THINK4J_JAVA_OPTS, or use a compressed --kv spec)");
-                err.flush();
-                return 3;
             }
             err.println("internal error: " + ex);
             if (Boolean.getBoolean("think4j.debug")) {
