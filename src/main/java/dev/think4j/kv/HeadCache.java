@@ -1,0 +1,233 @@
+package dev.think4j.kv;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The cache of one (layer, KV head): compressed segments (oldest first) followed by a dense,
+ * full-width tail that new tokens append to. The plan chosen at the last compression point (kept
+ * channels, encoder) is remembered so decode-time flushes store tokens the same way.
+ */
+public final class HeadCache {
+    private final int layer;
+    private final int kvHead;
+    private final int headDim;
+    private final List<Segment> segments = new ArrayList<>();
+    private FloatRows tailKeys;
+    private FloatRows tailValues;
+
+    private int[] keyChannels;
+    private int[] valueChannels;
+    private SegmentEncoder encoder = SegmentEncoder.FLOAT;
+
+    public HeadCache(int layer, int kvHead, int headDim) {
+        this.layer = layer;
+        this.kvHead = kvHead;
+        this.headDim = headDim;
+        this.tailKeys = new FloatRows(headDim, 16);
+        this.tailValues = new FloatRows(headDim, 16);
+    }
+
+    public int layer() {
+        return layer;
+    }
+
+    public int kvHead() {
+        return kvHead;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public void append(float[] k, int kOff, float[] v, int vOff) {
+        tailKeys.append(k, kOff);
+        tailValues.append(v, vOff);
+    }
+
+    public int length() {
+        int n = tailKeys.tokens();
+        for (Segment s : segments) {
+            n += s.tokens();
+        }
+        return n;
+    }
+
+    public List<Segment> segments() {
+        return Collections.unmodifiableList(segments);
+    }
+
+    public FloatRows tailKeys() {
+        return tailKeys;
+    }
+
+    public FloatRows tailValues() {
+        return tailValues;
+    }
+
+    public int tailLength() {
+        return tailKeys.tokens();
+    }
+
+    public int[] keyChannels() {
+        return keyChannels;
+    }
+
+    public int[] valueChannels() {
+        return valueChannels;
+    }
+
+    public SegmentEncoder encoder() {
+        return encoder;
+    }
+
+    /**
+     * Attention of one query head: softmax(q . k / sqrt(D)) over segments then tail, values summed
+     * into out[outOff .. outOff + D). logits must hold {@link #length()} floats; scratch >= D floats.
+     */
+    public void attend(float[] q, int qOff, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
+        int n = scores(q, qOff, logits, scratch);
+        for (int i = 0; i < n; i++) {
+            logits[i] *= scale;
+        }
+        VectorMath.softmax(logits, 0, n);
+        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
+        int off = 0;
+        for (Segment s : segments) {
+            s.accumulate(logits, off, out, outOff, scratch);
+            off += s.tokens();
+        }
+        tailValues.accumulate(logits, off, out, outOff);
+    }
+
+    /** Unscaled logits of q against every cached token, in cache order; returns the token count. */
+    public int scores(float[] q, int qOff, float[] logits, float[] scratch) {
+        int off = 0;
+        for (Segment s : segments) {
+            s.scores(q, qOff, logits, off, scratch);
+            off += s.tokens();
+        }
+        tailKeys.scores(q, qOff, logits, off);
+        return off + tailKeys.tokens();
+    }
+
+    /** Rebuilds the tail according to a compression plan made from it (see {@link HeadCompression}). */
+    void apply(HeadCompression plan) {
+        int[] kept = plan.keptTokens();
+        int tail = plan.fullWidthTail();
+        int body = kept.length - tail;
+        float[][] keys = plan.keys();
+        float[][] values = plan.values();
+        if (body > 0) {
+            float[][] bodyKeys = new float[body][];
+            float[][] bodyValues = new float[body][];
+            for (int i = 0; i < body; i++) {
+                bodyKeys[i] = gather(keys[kept[i]], plan.keyChannels());
+                bodyValues[i] = gather(values[kept[i]], plan.valueChannels());
+            }
+            addSegment(bodyKeys, bodyValues, plan.keyChannels(), plan.valueChannels(), plan.encoder());
+        }
+        FloatRows newKeys = new FloatRows(headDim, tail + 16);
+        FloatRows newValues = new FloatRows(headDim, tail + 16);
+        for (int i = body; i < kept.length; i++) {
+            newKeys.append(keys[kept[i]], 0);
+            newValues.append(values[kept[i]], 0);
+        }
+        tailKeys = newKeys;
+        tailValues = newValues;
+        if (plan.compressionRequested()) {
+            keyChannels = plan.keyChannels();
+            valueChannels = plan.valueChannels();
+            encoder = plan.encoder();
+        }
+    }
+
+    /**
+     * Moves the oldest {@code count} tail tokens into compressed storage with the current plan
+     * (kept channels and encoder), so memory keeps shrinking during long generations.
+     */
+    public void flush(int count) {
+        if (count <= 0) {
+            return;
+        }
+        if (count > tailKeys.tokens()) {
+            throw new IllegalArgumentException("cannot flush " + count + " of " + tailKeys.tokens() + " tail tokens");
+        }
+        float[][] k = new float[count][];
+        float[][] v = new float[count][];
+        float[] full = new float[headDim];
+        for (int i = 0; i < count; i++) {
+            tailKeys.row(i, full, 0);
+            k[i] = gather(full, keyChannels);
+            tailValues.row(i, full, 0);
+            v[i] = gather(full, valueChannels);
+        }
+        Segment last = segments.isEmpty() ? null : segments.getLast();
+        if (encoder == SegmentEncoder.FLOAT && last != null && last.keys() instanceof FloatRows lk
+                && last.values() instanceof FloatRows lv && last.keyChannels() == keyChannels
+                && last.valueChannels() == valueChannels) {
+            for (int i = 0; i < count; i++) {
+                lk.append(k[i], 0);
+                lv.append(v[i], 0);
+            }
+        } else {
+            addSegment(k, v, keyChannels, valueChannels, encoder);
+        }
+        tailKeys.removeFirst(count);
+        tailValues.removeFirst(count);
+    }
+
+    /** Keeps only the given tail rows (increasing indices): decode-time eviction. */
+    public void retainTail(int[] rows) {
+        tailKeys.retain(rows);
+        tailValues.retain(rows);
+    }
+
+    /** Replaces the segment list (eviction presses that drop or rebuild segments). */
+    public void replaceSegments(List<Segment> next) {
+        segments.clear();
+        segments.addAll(next);
+    }
+
+    private void addSegment(float[][] k, float[][] v, int[] kc, int[] vc, SegmentEncoder enc) {
+        int kw = kc == null ? headDim : kc.length;
+        int vw = vc == null ? headDim : vc.length;
+        segments.add(new Segment(enc.encodeKeys(k, kw), kc, enc.encodeValues(v, vw), vc));
+    }
+
+    private static float[] gather(float[] row, int[] channels) {
+        if (channels == null) {
+            return row.clone();
+        }
+        float[] out = new float[channels.length];
+        for (int c = 0; c < channels.length; c++) {
+            out[c] = row[channels[c]];
+        }
+        return out;
+    }
+
+    /**
+     * Exact bytes held: every segment's stores, each distinct kept-channel list once (segments of a
+     * head share the list chosen at compression), and the dense tail.
+     */
+    public long bytes() {
+        long b = tailKeys.bytes() + tailValues.bytes();
+        Map<int[], Boolean> lists = new IdentityHashMap<>();
+        for (Segment s : segments) {
+            b += s.keys().bytes() + s.values().bytes();
+            if (s.keyChannels() != null) {
+                lists.put(s.keyChannels(), true);
+            }
+            if (s.valueChannels() != null) {
+                lists.put(s.valueChannels(), true);
+            }
+        }
+        for (int[] l : lists.keySet()) {
+            b += (long) l.length * Integer.BYTES;
+        }
+        return b;
+    }
+}

@@ -1,0 +1,41 @@
+package dev.think4j.kv;
+
+/**
+ * Turns dense rows (already narrowed to their kept channels) into a physical store.
+ * The float encoder keeps float32 rows; quantizers (KIVI, q8_0, q4_0) provide their own.
+ */
+public interface SegmentEncoder {
+    KeyStore encodeKeys(float[][] rows, int width);
+
+    ValueStore encodeValues(float[][] rows, int width);
+
+    /** Tokens per encoded unit: flushes from the tail move whole multiples of it (KIVI groups). */
+    default int granularity() {
+        return 1;
+    }
+
+    SegmentEncoder FLOAT = new SegmentEncoder() {
+        @Override
+        public KeyStore encodeKeys(float[][] rows, int width) {
+            return rowsOf(rows, width);
+        }
+
+        @Override
+        public ValueStore encodeValues(float[][] rows, int width) {
+            return rowsOf(rows, width);
+        }
+
+        private FloatRows rowsOf(float[][] rows, int width) {
+            FloatRows r = new FloatRows(width, rows.length);
+            for (float[] row : rows) {
+                r.append(row, 0);
+            }
+            return r;
+        }
+
+        @Override
+        public String toString() {
+            return "float32";
+        }
+    };
+}

@@ -1,0 +1,104 @@
+package dev.think4j.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.think4j.SharedFixtures;
+import dev.think4j.kv.CompressedKvCache;
+import dev.think4j.kv.KvPolicy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Greedy decoding from the reference prompt ids must reproduce llama.cpp's tokens, and the first
+ * step's top-5 log-probabilities must agree within a per-type tolerance. llama.cpp stores K/V as F16
+ * and runs its attention in F16, so even on F32 weights its log-probs of unlikely tokens (around -8)
+ * differ from our float32 pass by up to ~5e-3 (measured max over the five prompts: 5.3e-3); the exact
+ * float32 arithmetic is checked separately against the float64 perplexity reference. Quantized files
+ * add llama.cpp's 8-bit activation quantization, hence the looser bounds.
+ */
+class LlamaCppReferenceTest {
+
+    static Stream<Arguments> files() {
+        return Stream.of(
+                Arguments.of("stories260K", 6e-3),
+                Arguments.of("stories260K-f16", 6e-3),
+                Arguments.of("stories260K-bf16", 5e-3),
+                Arguments.of("stories260K-q8_0", 2e-2),
+                Arguments.of("stories260K-q4_0", 5e-2));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("files")
+    void greedyTokensAndTop5MatchLlamaCpp(String name, double logprobTolerance) throws IOException {
+        Path modelPath = SharedFixtures.require("models/" + name + ".gguf");
+        JsonNode ref = new ObjectMapper().readTree(SharedFixtures.require("reference/llamacpp_" + name + ".json").toFile());
+        try (Model model = Model.load(modelPath)) {
+            for (JsonNode r : ref.get("results")) {
+                int[] prompt = ints(r.get("prompt_ids"));
+                int[] expected = ints(r.get("output_ids"));
+                List<Integer> got = new ArrayList<>();
+                Transformer tf = model.newTransformer(16);
+                CompressedKvCache cache = model.newCache(KvPolicy.none());
+                float[] logits = new float[model.config().vocabSize()];
+                tf.forward(prompt, 0, prompt.length, cache, logits, null);
+                double[] logprobs = logSoftmax(logits);
+                for (JsonNode pair : r.get("top5_logprobs_first_step")) {
+                    int id = pair.get(0).asInt();
+                    assertThat(logprobs[id]).as("%s %s: log-prob of token %d", name, r.get("prompt").asText(), id)
+                            .isCloseTo(pair.get(1).asDouble(), within(logprobTolerance));
+                }
+                for (int i = 0; i < expected.length; i++) {
+                    int next = argmax(logits);
+                    got.add(next);
+                    tf.forward(new int[] {next}, 0, 1, cache, logits, null);
+                }
+                assertThat(got).as("%s greedy continuation of '%s'", name, r.get("prompt").asText())
+                        .containsExactly(java.util.Arrays.stream(expected).boxed().toArray(Integer[]::new));
+            }
+        }
+    }
+
+    static int[] ints(JsonNode arr) {
+        int[] out = new int[arr.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = arr.get(i).asInt();
+        }
+        return out;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    static double[] logSoftmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l - max);
+        }
+        double lse = max + Math.log(sum);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = logits[i] - lse;
+        }
+        return out;
+    }
+}
