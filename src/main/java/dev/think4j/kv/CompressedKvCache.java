@@ -176,6 +176,17 @@ public final class CompressedKvCache implements KvCache {
         heads[layer][g].apply(view);
     }
 
+    /** Most tokens any (layer, KV head) holds: what counts against the context window. */
+    public int maxLength() {
+        int m = 0;
+        for (HeadCache[] layer : heads) {
+            for (HeadCache h : layer) {
+                m = Math.max(m, h.length());
+            }
+        }
+        return m;
+    }
+
     @Override
     public long bytes() {
         long b = 0;
