@@ -71,6 +71,16 @@ public abstract class FloatTensor {
     public static FloatTensor of(GgmlType type, MemorySegment data, long elements) {
         return switch (type) {
             case F32 -> new F32Tensor(data, elements);
+            case F16 -> new F16Tensor(data, elements);
+            case BF16 -> new BF16Tensor(data, elements);
+            case Q8_0 -> new Q8_0Tensor(data, elements);
+            case Q4_0 -> new Q4_0Tensor(data, elements);
+            case Q4_1 -> new Q4_1Tensor(data, elements);
+            case Q5_0 -> new Q5_0Tensor(data, elements);
+            case Q5_1 -> new Q5_1Tensor(data, elements);
+            case Q4_K -> new Q4_KTensor(data, elements);
+            case Q5_K -> new Q5_KTensor(data, elements);
+            case Q6_K -> new Q6_KTensor(data, elements);
             default -> throw new UnsupportedTensorTypeException(type);
         };
     }

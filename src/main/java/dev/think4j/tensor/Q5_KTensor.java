@@ -1,0 +1,94 @@
+package dev.think4j.tensor;
+
+import static dev.think4j.tensor.Kernels.B;
+import static dev.think4j.tensor.Kernels.BYTE;
+import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.L;
+
+import dev.think4j.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q5_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}. Scales, mins and
+ * nibble order as Q4_K; the 5th bit of element 64c + l is bit 2c of qh[l], of element 64c + 32 + l bit 2c+1.
+ */
+public final class Q5_KTensor extends QuantizedTensor {
+    private static final int BYTES = 176;
+
+    public Q5_KTensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_K;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        long base = index / 256 * BYTES;
+        int e = (int) (index % 256);
+        int c = e / 64;
+        int high = (e % 64) / 32;
+        int sub = 2 * c + high;
+        int l = e % 32;
+        int q = data.get(BYTE, base + 48 + 32 * c + l) & 0xFF;
+        q = high == 0 ? q & 0xF : q >> 4;
+        q |= ((data.get(BYTE, base + 16 + l) >> sub) & 1) << 4;
+        float d = Kernels.f16(data, base) * Q4_KTensor.scale(data, base + 4, sub);
+        float m = Kernels.f16(data, base + 2) * Q4_KTensor.min(data, base + 4, sub);
+        return d * q - m;
+    }
+
+    @Override
+    void decodeBlock(long block, float[] out, int o) {
+        long base = block * BYTES;
+        float d = Kernels.f16(data, base);
+        float dmin = Kernels.f16(data, base + 2);
+        for (int c = 0; c < 4; c++) {
+            float d1 = d * Q4_KTensor.scale(data, base + 4, 2 * c);
+            float m1 = dmin * Q4_KTensor.min(data, base + 4, 2 * c);
+            float d2 = d * Q4_KTensor.scale(data, base + 4, 2 * c + 1);
+            float m2 = dmin * Q4_KTensor.min(data, base + 4, 2 * c + 1);
+            for (int l = 0; l < 32; l++) {
+                int q = data.get(BYTE, base + 48 + 32 * c + l) & 0xFF;
+                int h = data.get(BYTE, base + 16 + l) >> (2 * c);
+                out[o + 64 * c + l] = d1 * ((q & 0xF) | (h & 1) << 4) - m1;
+                out[o + 64 * c + 32 + l] = d2 * ((q >> 4) | (h & 2) << 3) - m2;
+            }
+        }
+    }
+
+    @Override
+    float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long base = (firstBlock + b) * BYTES;
+            int xo = xOffset + b * 256;
+            float d = Kernels.f16(data, base);
+            float dmin = Kernels.f16(data, base + 2);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * Q4_KTensor.scale(data, base + 4, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, d * Q4_KTensor.scale(data, base + 4, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c + 1));
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN)
+                            .lanewise(VectorOperators.LSHR, 2 * c);
+                    ByteVector q0 = q.and((byte) 0xF).or(h.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector q1 = q.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
+                    FloatVector w0 = Kernels.bytesToFloats(q0).fma(d1, m1);
+                    FloatVector w1 = Kernels.bytesToFloats(q1).fma(d2, m2);
+                    acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
+                    acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

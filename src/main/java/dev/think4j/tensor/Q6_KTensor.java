@@ -1,0 +1,98 @@
+package dev.think4j.tensor;
+
+import static dev.think4j.tensor.Kernels.B;
+import static dev.think4j.tensor.Kernels.BYTE;
+import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.L;
+
+import dev.think4j.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q6_K: super-blocks of 256 as {u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}; value = d * scales[e/16] * (q - 32).
+ * Each half h (128 elements) uses ql[64h..], qh[32h..]; for l in 0..31 the elements l, l+32, l+64, l+96
+ * take low nibble of ql[l], low of ql[l+32], high of ql[l], high of ql[l+32], and bit pairs 0,2,4,6 of qh[l].
+ */
+public final class Q6_KTensor extends QuantizedTensor {
+    private static final int BYTES = 210;
+
+    public Q6_KTensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q6_K;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        long base = index / 256 * BYTES;
+        int e = (int) (index % 256);
+        int half = e / 128;
+        int k = (e % 128) / 32;
+        int l = e % 32;
+        int ql = data.get(BYTE, base + 64 * half + l + (k & 1) * 32) & 0xFF;
+        ql = k < 2 ? ql & 0xF : ql >> 4;
+        int qh = (data.get(BYTE, base + 128 + 32 * half + l) >> (2 * k)) & 3;
+        float d = Kernels.f16(data, base + 208) * data.get(BYTE, base + 192 + e / 16);
+        return d * ((ql | qh << 4) - 32);
+    }
+
+    @Override
+    void decodeBlock(long block, float[] out, int o) {
+        long base = block * BYTES;
+        float d = Kernels.f16(data, base + 208);
+        for (int half = 0; half < 2; half++) {
+            long ql = base + 64 * half;
+            long qh = base + 128 + 32 * half;
+            long sc = base + 192 + 8 * half;
+            int y = o + 128 * half;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int a = data.get(BYTE, ql + l) & 0xFF;
+                int b = data.get(BYTE, ql + l + 32) & 0xFF;
+                int h = data.get(BYTE, qh + l) & 0xFF;
+                out[y + l] = d * data.get(BYTE, sc + is) * (((a & 0xF) | (h & 3) << 4) - 32);
+                out[y + l + 32] = d * data.get(BYTE, sc + is + 2) * (((b & 0xF) | ((h >> 2) & 3) << 4) - 32);
+                out[y + l + 64] = d * data.get(BYTE, sc + is + 4) * (((a >> 4) | ((h >> 4) & 3) << 4) - 32);
+                out[y + l + 96] = d * data.get(BYTE, sc + is + 6) * (((b >> 4) | ((h >> 6) & 3) << 4) - 32);
+            }
+        }
+    }
+
+    @Override
+    float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int blk = 0; blk < blocks; blk++) {
+            long base = (firstBlock + blk) * BYTES;
+            float d = Kernels.f16(data, base + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = base + 64 * half;
+                long qh = base + 128 + 32 * half;
+                long sc = base + 192 + 8 * half;
+                int xo = xOffset + blk * 256 + 128 * half;
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector b = ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN);
+                    // 6-bit values minus 32 fit a signed byte, so the whole unpack stays in byte lanes.
+                    ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = b.and((byte) 0xF).or(h.and((byte) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    acc = Kernels.bytesToFloats(q1).mul(d * data.get(BYTE, sc + is)).fma(FloatVector.fromArray(F, x, xo + l), acc);
+                    acc = Kernels.bytesToFloats(q2).mul(d * data.get(BYTE, sc + is + 2)).fma(FloatVector.fromArray(F, x, xo + l + 32), acc);
+                    acc = Kernels.bytesToFloats(q3).mul(d * data.get(BYTE, sc + is + 4)).fma(FloatVector.fromArray(F, x, xo + l + 64), acc);
+                    acc = Kernels.bytesToFloats(q4).mul(d * data.get(BYTE, sc + is + 6)).fma(FloatVector.fromArray(F, x, xo + l + 96), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
