@@ -96,13 +96,43 @@ public final class Transformer {
         }
     }
 
+    /**
+     * One decode step for several independent sequences at once (continuous batching): row i feeds
+     * {@code tokens[i]} to {@code caches[i]}. The weights are read once for the whole batch; attention
+     * runs per sequence on its own cache. Writes [n x vocab] logits.
+     */
+    public void forwardBatch(int[] tokens, KvCache[] caches, float[] logits) {
+        int n = tokens.length;
+        if (n > chunk) {
+            throw new IllegalArgumentException("batch of " + n + " exceeds this transformer's chunk size " + chunk);
+        }
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = caches[i].position();
+        }
+        embed(tokens, 0, n);
+        runLayers(n, caches, positions);
+        for (KvCache cache : caches) {
+            cache.advance(1);
+        }
+        logits(n, logits, 0);
+    }
+
     private void forwardChunk(int[] tokens, int from, int m, KvCache cache) {
-        int dim = c.dim();
-        int qd = c.queryDim();
-        int kvd = c.kvDim();
-        int hd = c.headDim();
-        int hidden = c.hiddenDim();
+        KvCache[] caches = new KvCache[m];
+        int[] positions = new int[m];
         int start = cache.position();
+        for (int t = 0; t < m; t++) {
+            caches[t] = cache;
+            positions[t] = start + t;
+        }
+        embed(tokens, from, m);
+        runLayers(m, caches, positions);
+        cache.advance(m);
+    }
+
+    private void embed(int[] tokens, int from, int m) {
+        int dim = c.dim();
         for (int t = 0; t < m; t++) {
             int token = tokens[from + t];
             if (token < 0 || token >= c.vocabSize()) {
@@ -110,6 +140,15 @@ public final class Transformer {
             }
             w.tokenEmbedding().dequantize((long) token * dim, x, t * dim, dim);
         }
+    }
+
+    /** All transformer blocks for m rows; row t belongs to caches[t] at RoPE position positions[t]. */
+    private void runLayers(int m, KvCache[] caches, int[] positions) {
+        int dim = c.dim();
+        int qd = c.queryDim();
+        int kvd = c.kvDim();
+        int hd = c.headDim();
+        int hidden = c.hiddenDim();
         for (int l = 0; l < c.layers(); l++) {
             LayerWeights lw = w.layers()[l];
             for (int t = 0; t < m; t++) {
@@ -132,15 +171,15 @@ public final class Transformer {
                         rmsnorm(k, t * kvd + h * hd, k, t * kvd + h * hd, lw.kNorm(), hd);
                     }
                 }
-                ropeAngles(start + t);
+                ropeAngles(positions[t]);
                 for (int h = 0; h < c.heads(); h++) {
                     rope(q, t * qd + h * hd);
                 }
                 for (int h = 0; h < c.kvHeads(); h++) {
                     rope(k, t * kvd + h * hd);
                 }
-                cache.append(l, k, t * kvd, v, t * kvd);
-                cache.attend(l, q, t * qd, att, t * qd);
+                caches[t].append(l, k, t * kvd, v, t * kvd);
+                caches[t].attend(l, q, t * qd, att, t * qd);
             }
             lw.wo().matmul(att, xb, m, dim, qd);
             addInPlace(x, xb, m * dim);
@@ -153,7 +192,6 @@ public final class Transformer {
             lw.wDown().matmul(hGate, xb, m, dim, hidden);
             addInPlace(x, xb, m * dim);
         }
-        cache.advance(m);
     }
 
     /** hGate = silu(hGate) * hUp, split over threads when large. */

@@ -1,0 +1,140 @@
+package dev.think4j.bench;
+
+import dev.think4j.kv.CompressedKvCache;
+import dev.think4j.kv.KvPolicy;
+import dev.think4j.model.Model;
+import dev.think4j.model.Transformer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * llama-bench-like measurements: prefill throughput of {@code p} tokens and decode throughput of
+ * {@code n} tokens, each after {@code depth} tokens are already cached (and compressed at that
+ * point, as a prompt would be). Token ids are drawn from a seeded generator, so runs repeat.
+ */
+public final class Bench {
+    private final Model model;
+    private final int chunk;
+    private final long seed;
+
+    public Bench(Model model, int chunk, long seed) {
+        this.model = model;
+        this.chunk = chunk;
+        this.seed = seed;
+    }
+
+    /** Prefill of {@code p} tokens after {@code depth} cached ones. */
+    public BenchResult prefill(KvPolicy policy, int depth, int p, int repetitions, int threads, Consumer<String> log) {
+        double[] tps = new double[repetitions];
+        long bytes = 0;
+        long dense = 0;
+        for (int r = 0; r < repetitions; r++) {
+            Transformer tf = model.newTransformer(chunk);
+            CompressedKvCache cache = warmCache(tf, policy, depth, r);
+            int[] ids = randomIds(p, 1000 + r);
+            long t0 = System.nanoTime();
+            tf.forward(ids, 0, p, cache, new float[model.config().vocabSize()], null);
+            cache.endPrefill();
+            long t1 = System.nanoTime();
+            tps[r] = p / ((t1 - t0) / 1e9);
+            bytes = cache.bytes();
+            dense = cache.uncompressedBytes();
+            log.accept(String.format(java.util.Locale.ROOT, "  pp%d @ d%d rep %d: %.2f tok/s", p, depth, r + 1, tps[r]));
+        }
+        return result(policy, depth, threads, "pp" + p, p, tps, bytes, dense);
+    }
+
+    /** Decode of {@code n} tokens (one at a time) after {@code depth} cached ones. */
+    public BenchResult decode(KvPolicy policy, int depth, int n, int repetitions, int threads, Consumer<String> log) {
+        double[] tps = new double[repetitions];
+        long bytes = 0;
+        long dense = 0;
+        float[] logits = new float[model.config().vocabSize()];
+        for (int r = 0; r < repetitions; r++) {
+            Transformer tf = model.newTransformer(chunk);
+            CompressedKvCache cache = warmCache(tf, policy, Math.max(1, depth), r);
+            int[] ids = randomIds(n, 2000 + r);
+            int[] one = new int[1];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                one[0] = ids[i];
+                tf.forward(one, 0, 1, cache, logits, null);
+            }
+            long t1 = System.nanoTime();
+            tps[r] = n / ((t1 - t0) / 1e9);
+            bytes = cache.bytes();
+            dense = cache.uncompressedBytes();
+            log.accept(String.format(java.util.Locale.ROOT, "  tg%d @ d%d rep %d: %.2f tok/s", n, depth, r + 1, tps[r]));
+        }
+        return result(policy, depth, threads, "tg" + n, n, tps, bytes, dense);
+    }
+
+    private CompressedKvCache warmCache(Transformer tf, KvPolicy policy, int depth, int rep) {
+        CompressedKvCache cache = model.newCache(policy);
+        if (depth > 0) {
+            int[] ids = randomIds(depth, rep);
+            ids[0] = 1;
+            tf.forward(ids, 0, depth, cache, null, null);
+            cache.endPrefill();
+        }
+        return cache;
+    }
+
+    private int[] randomIds(int n, long salt) {
+        SplittableRandom rnd = new SplittableRandom(seed * 31 + salt);
+        int vocab = model.config().vocabSize();
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rnd.nextInt(Math.min(vocab, 32000));
+        }
+        return ids;
+    }
+
+    private static BenchResult result(KvPolicy policy, int depth, int threads, String test, int tokens, double[] tps,
+                                      long bytes, long dense) {
+        double[] sorted = tps.clone();
+        Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        return new BenchResult(policy.spec(), depth, threads, test, tokens, tps.length, median, sorted[0],
+                sorted[sorted.length - 1], bytes, dense, peakRssBytes());
+    }
+
+    /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */
+    public static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    String[] parts = line.trim().split("\\s+");
+                    return Long.parseLong(parts[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    public static String markdown(List<BenchResult> results, String modelName) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| model | kv | threads | test | t/s (median) | min | max | KV bytes | KV dense f32 | peak RSS |\n");
+        sb.append("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (BenchResult r : results) {
+            sb.append(String.format(java.util.Locale.ROOT, "| %s | %s | %d | %s @ d%d | %.2f | %.2f | %.2f | %d | %d | %s |%n",
+                    modelName, r.kvSpec(), r.threads(), r.test(), r.depth(), r.medianTokensPerSecond(),
+                    r.minTokensPerSecond(), r.maxTokensPerSecond(), r.kvBytes(), r.kvBytesUncompressed(),
+                    r.peakRssBytes() < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0)));
+        }
+        return sb.toString();
+    }
+
+    public static List<BenchResult> none() {
+        return new ArrayList<>();
+    }
+}
