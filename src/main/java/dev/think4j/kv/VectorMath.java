@@ -1,7 +1,6 @@
 package dev.think4j.kv;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small float kernels used by attention over cached rows. */
@@ -9,6 +8,19 @@ public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private VectorMath() {
+    }
+
+    /**
+     * Sums a vector's lanes left to right. reduceLanes(ADD) may add in a different order when the
+     * JIT intrinsifies it than in the interpreter, which made identical inputs give different bits
+     * depending on warm-up; a fixed order keeps batched and single runs bit-identical.
+     */
+    public static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
     }
 
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
@@ -20,7 +32,7 @@ public final class VectorMath {
             for (; i < upper; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];

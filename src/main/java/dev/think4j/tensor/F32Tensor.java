@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** 32-bit float weights, read in place from the mapped file. */
@@ -50,7 +49,7 @@ public final class F32Tensor extends FloatTensor {
                 FloatVector v = FloatVector.fromArray(SPECIES, x, xOffset + i);
                 acc = w.fma(v, acc);
             }
-            result = acc.reduceLanes(VectorOperators.ADD);
+            result = dev.think4j.kv.VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];
