@@ -95,7 +95,7 @@ public final class Quantizer {
                 max = x[v + i];
             }
         }
-        float d = halfRound(max / -half);
+        float d = max == 0f ? 0f : halfRound(max / -half); // avoid -0 scales decoding zeros as -0
         seg.set(SHORT, o, Float.floatToFloat16(d));
         int[] q = new int[32];
         for (int i = 0; i < 32; i++) {
