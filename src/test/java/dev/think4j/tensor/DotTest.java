@@ -81,6 +81,17 @@ class DotTest {
         }
     }
 
+    /** Guards against silently testing only the scalar fallback on a machine that has wide vectors. */
+    @Test
+    void kernelsUseTheRequestedVectorWidth() {
+        Integer forced = Integer.getInteger("think4j.vector.bits");
+        int bits = forced != null ? forced : jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        if (bits <= jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize()) {
+            assertThat(Kernels.F.vectorBitSize()).isEqualTo(bits);
+            assertThat(Kernels.ENABLED).isEqualTo(bits == 256 || bits == 512);
+        }
+    }
+
     /** Half specials through the vector path: subnormals, infinities, NaN and signed zero. */
     @Test
     void f16VectorConversionHandlesSpecialValues() {
