@@ -20,13 +20,13 @@ class QuantizerTest {
         "F16,  0.0005,  0.0005",
         "BF16, 0.004,   0.004",
         "Q8_0, 0.0042,  0.01",
-        "Q4_0, 0.126,   0.12",
+        "Q4_0, 0.126,   0.1",
         "Q4_1, 0.07,    0.08",
         "Q5_0, 0.063,   0.06",
         "Q5_1, 0.035,   0.04",
-        "Q4_K, 0.14,    0.1",
-        "Q5_K, 0.07,    0.05",
-        "Q6_K, 0.035,   0.025",
+        "Q4_K, 0.08,    0.08",
+        "Q5_K, 0.04,    0.04",
+        "Q6_K, 0.03,    0.025",
     })
     void roundTripErrorIsBounded(GgmlType type, double maxRelToBlock, double maxRms) {
         float[] v = TensorTestSupport.randomValues(42, 256 * 24);
