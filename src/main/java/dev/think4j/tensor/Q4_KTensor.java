@@ -60,6 +60,14 @@ public final class Q4_KTensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);

@@ -21,7 +21,7 @@ public final class KernelTiming {
         float[] out = new float[rows];
         System.out.printf("vector bits %d, kernels %s%n", Kernels.F.vectorBitSize(), Kernels.ENABLED ? "on" : "off");
         try (Arena arena = Arena.ofConfined()) {
-            for (GgmlType type : TensorTestSupport.TYPES) {
+            for (GgmlType type : args.length > 0 ? java.util.Arrays.stream(args).map(GgmlType::valueOf).toList() : TensorTestSupport.TYPES) {
                 byte[] bytes = Quantizer.quantize(type, w);
                 MemorySegment seg = arena.allocate(bytes.length, 64);
                 MemorySegment.copy(MemorySegment.ofArray(bytes), 0, seg, 0, bytes.length);
