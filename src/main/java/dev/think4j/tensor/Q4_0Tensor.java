@@ -63,7 +63,7 @@ public final class Q4_0Tensor extends QuantizedTensor {
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN);
                 FloatVector lo = Kernels.bytesToFloats(q.and((byte) 0xF)).sub(8f);
-                FloatVector hi = Kernels.bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).sub(8f);
+                FloatVector hi = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).sub(8f);
                 blk = lo.fma(FloatVector.fromArray(F, x, xo + j), blk);
                 blk = hi.fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
             }

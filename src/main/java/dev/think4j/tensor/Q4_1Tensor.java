@@ -68,7 +68,7 @@ public final class Q4_1Tensor extends QuantizedTensor {
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
                 qx = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(x0, qx);
-                qx = Kernels.bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(x1, qx);
+                qx = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);

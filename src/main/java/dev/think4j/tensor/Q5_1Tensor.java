@@ -71,7 +71,7 @@ public final class Q5_1Tensor extends QuantizedTensor {
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 8 + j, ByteOrder.LITTLE_ENDIAN);
                 IntVector lo = Kernels.bytesToInts(q.and((byte) 0xF)).or(Q5_0Tensor.fifthBit(qh, j));
-                IntVector hi = Kernels.bytesToInts(q.lanewise(VectorOperators.LSHR, 4)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
+                IntVector hi = Kernels.bytesToInts(Kernels.shr(q, 4).and((byte) 0xF)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
                 qx = Kernels.intsToFloats(lo).fma(x0, qx);
