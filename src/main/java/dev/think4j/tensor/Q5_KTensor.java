@@ -97,11 +97,12 @@ public final class Q5_KTensor extends QuantizedTensor {
             FloatVector m2 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c + 1));
             // The 5th bit is isolated in place (value 2^(2c) or 2^(2c+1)), widened, and weighted by
             // d*sc*16 / 2^k: no byte-lane shifts or masks, which cost several instructions each on x86.
-            byte bit0 = (byte) (1 << (2 * c));
-            byte bit1 = (byte) (2 << (2 * c));
-            FloatVector h1 = d1.mul(16f / (1 << (2 * c)));
+            // Scalar-argument lane ops with non-constant values compile poorly; broadcast explicitly.
+            ByteVector bit0 = ByteVector.broadcast(B, (byte) (1 << (2 * c)));
+            ByteVector bit1 = ByteVector.broadcast(B, (byte) (2 << (2 * c)));
+            FloatVector h1 = d1.mul(FloatVector.broadcast(F, 16f / (1 << (2 * c))));
             // Bit 7 (c = 3) reads as -128 in a signed byte lane, hence the sign flip.
-            FloatVector h2 = d2.mul((c == 3 ? -8f : 8f) / (1 << (2 * c)));
+            FloatVector h2 = d2.mul(FloatVector.broadcast(F, (c == 3 ? -8f : 8f) / (1 << (2 * c))));
             for (int l = 0; l < 32; l += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
                 ByteVector h = ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN);

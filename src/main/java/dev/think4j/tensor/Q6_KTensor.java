@@ -109,10 +109,10 @@ public final class Q6_KTensor extends QuantizedTensor {
                 ByteVector q2 = b.and((byte) 0xF).or(Kernels.shl(h.and((byte) 0xC), 2));
                 ByteVector q3 = Kernels.shr(a, 4).and((byte) 0xF).or(h.and((byte) 0x30));
                 ByteVector q4 = Kernels.shr(b, 4).and((byte) 0xF).or(Kernels.shr(h, 2).and((byte) 0x30));
-                acc = Kernels.bytesToFloats(q1).sub(32f).mul(scales[sc + is]).fma(FloatVector.fromArray(F, x, xo + l), acc);
-                acc = Kernels.bytesToFloats(q2).sub(32f).mul(scales[sc + is + 2]).fma(FloatVector.fromArray(F, x, xo + l + 32), acc);
-                acc = Kernels.bytesToFloats(q3).sub(32f).mul(scales[sc + is + 4]).fma(FloatVector.fromArray(F, x, xo + l + 64), acc);
-                acc = Kernels.bytesToFloats(q4).sub(32f).mul(scales[sc + is + 6]).fma(FloatVector.fromArray(F, x, xo + l + 96), acc);
+                acc = Kernels.bytesToFloats(q1).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is])).fma(FloatVector.fromArray(F, x, xo + l), acc);
+                acc = Kernels.bytesToFloats(q2).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 2])).fma(FloatVector.fromArray(F, x, xo + l + 32), acc);
+                acc = Kernels.bytesToFloats(q3).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 4])).fma(FloatVector.fromArray(F, x, xo + l + 64), acc);
+                acc = Kernels.bytesToFloats(q4).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 6])).fma(FloatVector.fromArray(F, x, xo + l + 96), acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
