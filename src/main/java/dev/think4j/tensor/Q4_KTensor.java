@@ -87,35 +87,28 @@ public final class Q4_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            sum += dotBlock(firstBlock + b, x, xOffset + b * 256);
-        }
-        return sum;
-    }
-
-    /**
-     * One super-block per call, reduced to a scalar: inlining the whole unrolled kernel into the block
-     * loop exceeds C2's node budget, and the Vector API calls it then leaves out box every vector.
-     */
-    private float dotBlock(long block, float[] x, int xOffset) {
+        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
+        // then falls back to lane-by-lane extraction.
         FloatVector acc = FloatVector.zero(F);
-
-        long base = block * BYTES;
-        int xo = xOffset;
-        float d = Kernels.f16(data, base);
-        float dmin = Kernels.f16(data, base + 2);
-        for (int c = 0; c < 4; c++) {
-            FloatVector d1 = FloatVector.broadcast(F, d * scale(data, base + 4, 2 * c));
-            FloatVector m1 = FloatVector.broadcast(F, -dmin * min(data, base + 4, 2 * c));
-            FloatVector d2 = FloatVector.broadcast(F, d * scale(data, base + 4, 2 * c + 1));
-            FloatVector m2 = FloatVector.broadcast(F, -dmin * min(data, base + 4, 2 * c + 1));
-            for (int l = 0; l < 32; l += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
-                FloatVector w0 = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(d1, m1);
-                FloatVector w1 = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(d2, m2);
-                acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
-                acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
+        for (int i = 0; i < blocks; i++) {
+            long block = firstBlock + i;
+            int xOff = xOffset + i * 256;
+            long base = block * BYTES;
+            int xo = xOff;
+            float d = Kernels.f16(data, base);
+            float dmin = Kernels.f16(data, base + 2);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * scale(data, base + 4, 2 * c));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * min(data, base + 4, 2 * c));
+                FloatVector d2 = FloatVector.broadcast(F, d * scale(data, base + 4, 2 * c + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * min(data, base + 4, 2 * c + 1));
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector w0 = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(d1, m1);
+                    FloatVector w1 = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(d2, m2);
+                    acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
+                    acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
+                }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
