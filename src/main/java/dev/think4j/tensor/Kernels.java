@@ -6,6 +6,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -54,6 +55,19 @@ final class Kernels {
     }
 
     private Kernels() {
+    }
+
+    /**
+     * Shifts every byte right by n (result must be masked by the caller): x86 has no byte-lane
+     * shifts, so shifting the same bits as int lanes is one instruction where a byte shift is several.
+     */
+    static ByteVector shr(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
+    }
+
+    /** Byte-wise left shift for values whose shifted bits stay inside their byte. */
+    static ByteVector shl(ByteVector v, int n) {
+        return v.lanewise(VectorOperators.LSHL, n);
     }
 
     static float f16(MemorySegment seg, long byteOffset) {

@@ -35,6 +35,14 @@ public final class Q4_0Tensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 32 == 0 && n % 32 == 0) {
+            return dotBlocks(offset / 32, n / 32, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
@@ -54,10 +62,10 @@ public final class Q4_0Tensor extends QuantizedTensor {
             FloatVector blk = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                blk = Kernels.bytesToFloats(lo).fma(FloatVector.fromArray(F, x, xo + j), blk);
-                blk = Kernels.bytesToFloats(hi).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
+                FloatVector lo = Kernels.bytesToFloats(q.and((byte) 0xF)).sub(8f);
+                FloatVector hi = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).sub(8f);
+                blk = lo.fma(FloatVector.fromArray(F, x, xo + j), blk);
+                blk = hi.fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }

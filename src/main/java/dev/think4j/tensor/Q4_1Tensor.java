@@ -35,6 +35,14 @@ public final class Q4_1Tensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 32 == 0 && n % 32 == 0) {
+            return dotBlocks(offset / 32, n / 32, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
@@ -60,7 +68,7 @@ public final class Q4_1Tensor extends QuantizedTensor {
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
                 qx = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(x0, qx);
-                qx = Kernels.bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(x1, qx);
+                qx = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);

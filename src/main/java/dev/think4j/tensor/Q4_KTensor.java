@@ -60,6 +60,14 @@ public final class Q4_KTensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
@@ -79,10 +87,14 @@ public final class Q4_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
+        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
+        // then falls back to lane-by-lane extraction.
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long base = (firstBlock + b) * BYTES;
-            int xo = xOffset + b * 256;
+        for (int i = 0; i < blocks; i++) {
+            long block = firstBlock + i;
+            int xOff = xOffset + i * 256;
+            long base = block * BYTES;
+            int xo = xOff;
             float d = Kernels.f16(data, base);
             float dmin = Kernels.f16(data, base + 2);
             for (int c = 0; c < 4; c++) {
@@ -93,7 +105,7 @@ public final class Q4_KTensor extends QuantizedTensor {
                 for (int l = 0; l < 32; l += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
                     FloatVector w0 = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(d1, m1);
-                    FloatVector w1 = Kernels.bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(d2, m2);
+                    FloatVector w1 = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(d2, m2);
                     acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
                     acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
                 }

@@ -42,6 +42,14 @@ public final class Q5_0Tensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 32 == 0 && n % 32 == 0) {
+            return dotBlocks(offset / 32, n / 32, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
@@ -64,7 +72,7 @@ public final class Q5_0Tensor extends QuantizedTensor {
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 6 + j, ByteOrder.LITTLE_ENDIAN);
                 IntVector lo = Kernels.bytesToInts(q.and((byte) 0xF)).or(fifthBit(qh, j)).sub(16);
-                IntVector hi = Kernels.bytesToInts(q.lanewise(VectorOperators.LSHR, 4)).or(fifthBit(qh, 16 + j)).sub(16);
+                IntVector hi = Kernels.bytesToInts(Kernels.shr(q, 4).and((byte) 0xF)).or(fifthBit(qh, 16 + j)).sub(16);
                 blk = Kernels.intsToFloats(lo).fma(FloatVector.fromArray(F, x, xo + j), blk);
                 blk = Kernels.intsToFloats(hi).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
             }

@@ -39,6 +39,14 @@ public final class Q5_1Tensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 32 == 0 && n % 32 == 0) {
+            return dotBlocks(offset / 32, n / 32, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
@@ -63,7 +71,7 @@ public final class Q5_1Tensor extends QuantizedTensor {
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 8 + j, ByteOrder.LITTLE_ENDIAN);
                 IntVector lo = Kernels.bytesToInts(q.and((byte) 0xF)).or(Q5_0Tensor.fifthBit(qh, j));
-                IntVector hi = Kernels.bytesToInts(q.lanewise(VectorOperators.LSHR, 4)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
+                IntVector hi = Kernels.bytesToInts(Kernels.shr(q, 4).and((byte) 0xF)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
                 qx = Kernels.intsToFloats(lo).fma(x0, qx);

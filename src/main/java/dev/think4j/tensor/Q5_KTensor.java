@@ -45,6 +45,14 @@ public final class Q5_KTensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
@@ -65,10 +73,14 @@ public final class Q5_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
+        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
+        // then falls back to lane-by-lane extraction.
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            long base = (firstBlock + b) * BYTES;
-            int xo = xOffset + b * 256;
+            long block = firstBlock + b;
+            int xOff = xOffset + b * 256;
+            long base = block * BYTES;
+            int xo = xOff;
             float d = Kernels.f16(data, base);
             float dmin = Kernels.f16(data, base + 2);
             for (int c = 0; c < 4; c++) {
@@ -76,14 +88,21 @@ public final class Q5_KTensor extends QuantizedTensor {
                 FloatVector m1 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c));
                 FloatVector d2 = FloatVector.broadcast(F, d * Q4_KTensor.scale(data, base + 4, 2 * c + 1));
                 FloatVector m2 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c + 1));
+                // The 5th bit is isolated in place (value 2^(2c) or 2^(2c+1)), widened, and weighted by
+                // d*sc*16 / 2^k: no byte-lane shifts or masks, which cost several instructions each on x86.
+                // Scalar-argument lane ops with non-constant values compile poorly; broadcast explicitly.
+                ByteVector bit0 = ByteVector.broadcast(B, (byte) (1 << (2 * c)));
+                ByteVector bit1 = ByteVector.broadcast(B, (byte) (2 << (2 * c)));
+                FloatVector h1 = d1.mul(FloatVector.broadcast(F, 16f / (1 << (2 * c))));
+                // Bit 7 (c = 3) reads as -128 in a signed byte lane, hence the sign flip.
+                FloatVector h2 = d2.mul(FloatVector.broadcast(F, (c == 3 ? -8f : 8f) / (1 << (2 * c))));
                 for (int l = 0; l < 32; l += L) {
                     ByteVector q = ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN)
-                            .lanewise(VectorOperators.LSHR, 2 * c);
-                    ByteVector q0 = q.and((byte) 0xF).or(h.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q1 = q.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
-                    FloatVector w0 = Kernels.bytesToFloats(q0).fma(d1, m1);
-                    FloatVector w1 = Kernels.bytesToFloats(q1).fma(d2, m2);
+                    ByteVector h = ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector w0 = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(d1, m1);
+                    FloatVector w1 = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(d2, m2);
+                    w0 = Kernels.bytesToFloats(h.and(bit0)).fma(h1, w0);
+                    w1 = Kernels.bytesToFloats(h.and(bit1)).fma(h2, w1);
                     acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
                     acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
                 }

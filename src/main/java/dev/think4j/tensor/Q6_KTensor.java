@@ -44,6 +44,14 @@ public final class Q6_KTensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base + 208);
@@ -67,29 +75,37 @@ public final class Q6_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
+        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
+        // then falls back to lane-by-lane extraction.
         FloatVector acc = FloatVector.zero(F);
+        float[] scales = new float[16];
         for (int blk = 0; blk < blocks; blk++) {
-            long base = (firstBlock + blk) * BYTES;
+            long block = firstBlock + blk;
+            int xOff = xOffset + blk * 256;
+            long base = block * BYTES;
             float d = Kernels.f16(data, base + 208);
+            for (int k = 0; k < 16; k++) {
+                scales[k] = d * data.get(BYTE, base + 192 + k);
+            }
             for (int half = 0; half < 2; half++) {
                 long ql = base + 64 * half;
                 long qh = base + 128 + 32 * half;
-                long sc = base + 192 + 8 * half;
-                int xo = xOffset + blk * 256 + 128 * half;
+                int sc = 8 * half;
+                int xo = xOff + 128 * half;
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
                     ByteVector a = ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN);
                     ByteVector b = ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN);
                     ByteVector h = ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN);
-                    // 6-bit values minus 32 fit a signed byte, so the whole unpack stays in byte lanes.
-                    ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = b.and((byte) 0xF).or(h.and((byte) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    acc = Kernels.bytesToFloats(q1).mul(d * data.get(BYTE, sc + is)).fma(FloatVector.fromArray(F, x, xo + l), acc);
-                    acc = Kernels.bytesToFloats(q2).mul(d * data.get(BYTE, sc + is + 2)).fma(FloatVector.fromArray(F, x, xo + l + 32), acc);
-                    acc = Kernels.bytesToFloats(q3).mul(d * data.get(BYTE, sc + is + 4)).fma(FloatVector.fromArray(F, x, xo + l + 64), acc);
-                    acc = Kernels.bytesToFloats(q4).mul(d * data.get(BYTE, sc + is + 6)).fma(FloatVector.fromArray(F, x, xo + l + 96), acc);
+                    // Unpack in byte lanes (6-bit values fit), re-centre after widening to floats.
+                    ByteVector q1 = a.and((byte) 0xF).or(Kernels.shl(h.and((byte) 3), 4));
+                    ByteVector q2 = b.and((byte) 0xF).or(Kernels.shl(h.and((byte) 0xC), 2));
+                    ByteVector q3 = Kernels.shr(a, 4).and((byte) 0xF).or(h.and((byte) 0x30));
+                    ByteVector q4 = Kernels.shr(b, 4).and((byte) 0xF).or(Kernels.shr(h, 2).and((byte) 0x30));
+                    acc = Kernels.bytesToFloats(q1).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is])).fma(FloatVector.fromArray(F, x, xo + l), acc);
+                    acc = Kernels.bytesToFloats(q2).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 2])).fma(FloatVector.fromArray(F, x, xo + l + 32), acc);
+                    acc = Kernels.bytesToFloats(q3).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 4])).fma(FloatVector.fromArray(F, x, xo + l + 64), acc);
+                    acc = Kernels.bytesToFloats(q4).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 6])).fma(FloatVector.fromArray(F, x, xo + l + 96), acc);
                 }
             }
         }

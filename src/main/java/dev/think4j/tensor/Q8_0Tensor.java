@@ -32,6 +32,14 @@ public final class Q8_0Tensor extends QuantizedTensor {
     }
 
     @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        if (Kernels.ENABLED && offset % 32 == 0 && n % 32 == 0) {
+            return dotBlocks(offset / 32, n / 32, x, xOffset);
+        }
+        return dotRagged(offset, x, xOffset, n);
+    }
+
+    @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);

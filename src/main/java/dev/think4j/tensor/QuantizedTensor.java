@@ -32,8 +32,14 @@ abstract class QuantizedTensor extends FloatTensor {
     /** Dot of blocks [firstBlock, firstBlock + blocks) with x[xOffset ..]; only called when {@link Kernels#ENABLED}. */
     abstract float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset);
 
-    @Override
-    public final float dot(long offset, float[] x, int xOffset, int n) {
+    /**
+     * Dot for any offset and length: whole blocks through the kernel, ragged ends scalar. Subclasses
+     * call {@link #dotBlocks} themselves for the aligned case so that each kernel sits behind a
+     * monomorphic call: a shared call site seeing several types gets them inlined into one method,
+     * where C2 can run out of inlining budget for the Vector API intrinsics and box every vector
+     * (measured 10x slower once a second type had been used).
+     */
+    final float dotRagged(long offset, float[] x, int xOffset, int n) {
         double head = 0;
         int i = 0;
         while (i < n && (offset + i) % blockSize != 0) {
