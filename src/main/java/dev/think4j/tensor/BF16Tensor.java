@@ -51,7 +51,7 @@ public final class BF16Tensor extends FloatTensor {
                 FloatVector w = Kernels.shortsToInts(h).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
-            result = acc.reduceLanes(VectorOperators.ADD);
+            result = dev.think4j.kv.VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];

@@ -54,7 +54,7 @@ public final class F16Tensor extends FloatTensor {
                 ShortVector h = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
                 acc = toFloats(Kernels.shortsToInts(h)).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
-            result = acc.reduceLanes(VectorOperators.ADD);
+            result = dev.think4j.kv.VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];

@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Q4_0: blocks of 32 as {f16 d; u8 qs[16]}; low nibbles are elements 0..15, high 16..31; value = (q - 8) * d. */
 public final class Q4_0Tensor extends QuantizedTensor {
@@ -69,6 +68,6 @@ public final class Q4_0Tensor extends QuantizedTensor {
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }

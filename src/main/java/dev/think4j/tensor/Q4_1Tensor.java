@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Q4_1: blocks of 32 as {f16 d; f16 m; u8 qs[16]}; nibble order as Q4_0; value = q * d + m. */
 public final class Q4_1Tensor extends QuantizedTensor {
@@ -74,6 +73,6 @@ public final class Q4_1Tensor extends QuantizedTensor {
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
             acc = sx.fma(FloatVector.broadcast(F, Kernels.f16(data, base + 2)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }

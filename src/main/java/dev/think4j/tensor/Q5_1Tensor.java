@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Q5_1: blocks of 32 as {f16 d; f16 m; u32 qh; u8 qs[16]}; bits as Q5_0; value = q * d + m. */
 public final class Q5_1Tensor extends QuantizedTensor {
@@ -81,6 +80,6 @@ public final class Q5_1Tensor extends QuantizedTensor {
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
             acc = sx.fma(FloatVector.broadcast(F, Kernels.f16(data, base + 2)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }

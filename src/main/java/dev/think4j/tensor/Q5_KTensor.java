@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q5_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}. Scales, mins and
@@ -108,6 +107,6 @@ public final class Q5_KTensor extends QuantizedTensor {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }

@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q6_K: super-blocks of 256 as {u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}; value = d * scales[e/16] * (q - 32).
@@ -109,6 +108,6 @@ public final class Q6_KTensor extends QuantizedTensor {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }

@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Q8_0: blocks of 32 as {f16 d; int8 qs[32]}, value = qs[i] * d. */
 public final class Q8_0Tensor extends QuantizedTensor {
@@ -62,6 +61,6 @@ public final class Q8_0Tensor extends QuantizedTensor {
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }
