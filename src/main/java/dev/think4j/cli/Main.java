@@ -9,6 +9,10 @@ import picocli.CommandLine.Command;
 @Command(name = "think4j", mixinStandardHelpOptions = true, version = "think4j 0.1.0",
         description = "Pure-Java LLM inference with a ThinK-compressed KV cache.",
         subcommands = {
+            GenerateCommand.class,
+            ChatCommand.class,
+            EvalCommand.class,
+            BenchCommand.class,
         })
 public final class Main implements Runnable {
     public static final int EXIT_USER_ERROR = 2;

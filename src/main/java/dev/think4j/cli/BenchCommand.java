@@ -1,0 +1,137 @@
+package dev.think4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.think4j.Think4jException;
+import dev.think4j.bench.Bench;
+import dev.think4j.bench.BenchResult;
+import dev.think4j.kv.KvPolicy;
+import dev.think4j.kv.KvSpec;
+import dev.think4j.model.Model;
+import dev.think4j.tensor.Parallel;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** think4j bench: prefill and decode throughput per KV spec and depth, as Markdown and JSON. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill (pp) and decode (tg) tokens/s, KV bytes and peak RSS, llama-bench style.")
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "GGUF model (default: bundled stories260K)")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", paramLabel = "N",
+            description = "prefill sizes, 0 to skip (default: ${DEFAULT-VALUE})")
+    List<Integer> prompt;
+
+    @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128", paramLabel = "N",
+            description = "decode lengths, 0 to skip (default: ${DEFAULT-VALUE})")
+    List<Integer> gen;
+
+    @Option(names = {"-d", "--depth"}, split = ",", defaultValue = "0", paramLabel = "N",
+            description = "tokens already cached before the test, e.g. 0,4096,8192 (default: ${DEFAULT-VALUE})")
+    List<Integer> depth;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = {"-t", "--threads"}, split = ",", paramLabel = "N", description = "thread counts (default: all cores)")
+    List<Integer> threads;
+
+    @Option(names = "--kv", split = ";", defaultValue = "full", paramLabel = "SPEC",
+            description = "KV specs to compare, separated by ';' (default: ${DEFAULT-VALUE})")
+    List<String> kv;
+
+    @Option(names = "--chunk", defaultValue = "64", paramLabel = "N", description = "prefill chunk (default: ${DEFAULT-VALUE})")
+    int chunk;
+
+    @Option(names = "--seed", defaultValue = "1", description = "token-id seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--json", description = "print results as one JSON line (after the Markdown table on stderr)")
+    boolean json;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "write bench.md and bench.json into DIR")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (repetitions < 1) {
+            throw new Think4jException("--repetitions must be >= 1, got " + repetitions);
+        }
+        for (List<Integer> l : List.of(prompt, gen, depth)) {
+            for (int v : l) {
+                if (v < 0) {
+                    throw new Think4jException("token counts must be >= 0, got " + v);
+                }
+            }
+        }
+        List<KvPolicy> policies = new ArrayList<>();
+        for (String s : kv) {
+            policies.add(KvSpec.parse(s));
+        }
+        List<Integer> threadCounts = threads == null ? List.of(Parallel.threads()) : threads;
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path modelPath = model != null ? model : DefaultModel.path();
+        List<BenchResult> results = new ArrayList<>();
+        try (Model m = Model.load(modelPath)) {
+            for (int d : depth) {
+                int needed = d + Math.max(max(prompt), max(gen));
+                if (needed > m.config().contextLength()) {
+                    err.println("note: depth " + d + " + test tokens = " + needed + " exceeds the model's trained context "
+                            + m.config().contextLength() + " (speed is still measured)");
+                }
+            }
+            Bench bench = new Bench(m, chunk, seed);
+            for (int t : threadCounts) {
+                Parallel.setThreads(t);
+                for (KvPolicy policy : policies) {
+                    for (int d : depth) {
+                        for (int p : prompt) {
+                            if (p > 0) {
+                                err.println("pp" + p + " @ d" + d + " --kv " + policy.spec() + " threads " + t);
+                                results.add(bench.prefill(policy, d, p, repetitions, t, line -> { err.println(line); err.flush(); }));
+                            }
+                        }
+                        for (int n : gen) {
+                            if (n > 0) {
+                                err.println("tg" + n + " @ d" + d + " --kv " + policy.spec() + " threads " + t);
+                                results.add(bench.decode(policy, d, n, repetitions, t, line -> { err.println(line); err.flush(); }));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        String md = Bench.markdown(results, modelPath.getFileName().toString());
+        String js = new ObjectMapper().writeValueAsString(results);
+        if (out != null) {
+            Files.createDirectories(out);
+            Files.writeString(out.resolve("bench.md"), md);
+            Files.writeString(out.resolve("bench.json"), js);
+        }
+        if (json) {
+            err.print(md);
+            o.println(js);
+        } else {
+            o.print(md);
+        }
+        o.flush();
+        err.flush();
+        return 0;
+    }
+
+    private static int max(List<Integer> l) {
+        return l.stream().mapToInt(Integer::intValue).max().orElse(0);
+    }
+}

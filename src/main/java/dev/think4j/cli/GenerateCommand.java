@@ -1,0 +1,114 @@
+package dev.think4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.think4j.Think4jException;
+import dev.think4j.generate.GenerationResult;
+import dev.think4j.generate.Session;
+import dev.think4j.kv.KvPolicy;
+import dev.think4j.model.Model;
+import dev.think4j.tokenizer.Tokenizer;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Generates a continuation of a prompt, streamed to stdout, or as one JSON line with --json. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Continue a prompt. Text streams to stdout; statistics go to stderr (or into --json).")
+public final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "the prompt")
+    String promptOption;
+
+    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "the prompt (alternative to --prompt)")
+    String promptArgument;
+
+    @Option(names = {"-n", "--max-tokens"}, paramLabel = "N", defaultValue = "256",
+            description = "maximum tokens to generate (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--json", description = "print one JSON object (ids, text, stop reason, KV bytes, speeds) as the last stdout line")
+    boolean json;
+
+    @Option(names = "--no-bos", description = "do not add the BOS token")
+    boolean noBos;
+
+    @Override
+    public Integer call() throws Exception {
+        if (promptOption != null && promptArgument != null) {
+            throw new Think4jException("give the prompt either as --prompt or as an argument, not both");
+        }
+        String prompt = promptOption != null ? promptOption : promptArgument;
+        if (prompt == null) {
+            throw new Think4jException("missing prompt: think4j generate \"Once upon a time\" (or --prompt TEXT)");
+        }
+        if (maxTokens < 0) {
+            throw new Think4jException("--max-tokens must be >= 0, got " + maxTokens);
+        }
+        modelOptions.applyThreads();
+        KvPolicy policy = modelOptions.policy();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (Model model = Model.load(modelOptions.modelPath())) {
+            Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
+            int[] ids = tokenizer.encode(prompt, !noBos, false);
+            Session session = new Session(model, tokenizer, policy, modelOptions.contextLength(model.config().contextLength()),
+                    modelOptions.chunk);
+            if (!json) {
+                out.print(prompt);
+                out.flush();
+            }
+            GenerationResult r = session.generate(ids, maxTokens, sampling.config(), sampling.stop,
+                    json ? null : piece -> {
+                        out.print(piece);
+                        out.flush();
+                    }, null);
+            if (json) {
+                out.println(toJson(r, policy, modelOptions.modelPath().toString()));
+            } else {
+                out.println();
+                err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, stop: %s, KV %s (%s uncompressed, --kv %s)]%n",
+                        r.promptIds().length, r.prefillTokensPerSecond(), r.outputIds().length, r.decodeTokensPerSecond(),
+                        r.stopReason().jsonName(), Bytes.human(r.kvBytes()), Bytes.human(r.kvBytesUncompressed()), policy.spec());
+            }
+            out.flush();
+            err.flush();
+        }
+        return 0;
+    }
+
+    static String toJson(GenerationResult r, KvPolicy policy, String modelPath) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode n = mapper.createObjectNode();
+        n.put("model", modelPath);
+        n.put("kv_spec", policy.spec());
+        n.set("prompt_ids", mapper.valueToTree(r.promptIds()));
+        n.set("output_ids", mapper.valueToTree(r.outputIds()));
+        n.put("text", r.text());
+        n.put("stop_reason", r.stopReason().jsonName());
+        n.put("prompt_tokens", r.promptIds().length);
+        n.put("generated_tokens", r.outputIds().length);
+        n.put("kv_bytes", r.kvBytes());
+        n.put("kv_bytes_uncompressed", r.kvBytesUncompressed());
+        n.put("prefill_tokens_per_second", round(r.prefillTokensPerSecond()));
+        n.put("decode_tokens_per_second", round(r.decodeTokensPerSecond()));
+        return n.toString();
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}

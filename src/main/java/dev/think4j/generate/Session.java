@@ -1,0 +1,175 @@
+package dev.think4j.generate;
+
+import dev.think4j.Think4jException;
+import dev.think4j.kv.CompressedKvCache;
+import dev.think4j.kv.KvPolicy;
+import dev.think4j.model.Model;
+import dev.think4j.model.Transformer;
+import dev.think4j.tokenizer.StreamingDecoder;
+import dev.think4j.tokenizer.Tokenizer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * One conversation with a model: its KV cache and the ids fed so far. Each {@link #generate} call
+ * prefills new prompt ids on top of what is cached (multi-turn chat reuses the compressed prefix),
+ * compresses, then decodes.
+ */
+public final class Session {
+    private final Model model;
+    private final Tokenizer tokenizer;
+    private final Transformer transformer;
+    private final CompressedKvCache cache;
+    private final int contextLength;
+    private int[] history = new int[256];
+    private int historyLength;
+
+    public Session(Model model, Tokenizer tokenizer, KvPolicy policy, int contextLength, int chunkSize) {
+        if (contextLength < 1) {
+            throw new Think4jException("context length must be >= 1, got " + contextLength);
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.transformer = model.newTransformer(chunkSize);
+        this.cache = model.newCache(policy);
+        this.contextLength = contextLength;
+    }
+
+    public CompressedKvCache cache() {
+        return cache;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** Ids fed to the model so far (all turns). */
+    public int[] history() {
+        return Arrays.copyOf(history, historyLength);
+    }
+
+    public void reset() {
+        cache.clear();
+        historyLength = 0;
+    }
+
+    /**
+     * Prefills {@code promptIds} after the cached history, then samples up to {@code maxTokens}.
+     * {@code onText} receives decoded text as soon as it is complete UTF-8 and cannot be the start of
+     * a stop string; {@code cancelled} is polled between tokens.
+     */
+    public GenerationResult generate(int[] promptIds, int maxTokens, SamplerConfig samplerConfig,
+                                     List<String> stopStrings, Consumer<String> onText, BooleanSupplier cancelled) {
+        return generate(promptIds, maxTokens, samplerConfig, stopStrings, onText, cancelled, new int[0]);
+    }
+
+    /** As above, also ending at any of {@code stopTokens} (e.g. a chat format's end-of-turn tokens). */
+    public GenerationResult generate(int[] promptIds, int maxTokens, SamplerConfig samplerConfig,
+                                     List<String> stopStrings, Consumer<String> onText, BooleanSupplier cancelled,
+                                     int[] stopTokens) {
+        if (promptIds.length == 0) {
+            throw new Think4jException("the prompt is empty (no tokens to start from)");
+        }
+        if (maxTokens < 0) {
+            throw new Think4jException("max tokens must be >= 0, got " + maxTokens);
+        }
+        int held = cache.maxLength();
+        if (held + promptIds.length > contextLength) {
+            throw new Think4jException("prompt has " + promptIds.length + " tokens" + (held > 0 ? " (plus " + held + " cached)" : "")
+                    + " but the context is " + contextLength + " tokens; shorten it or raise --ctx");
+        }
+        int vocab = model.config().vocabSize();
+        float[] logits = new float[vocab];
+        long t0 = System.nanoTime();
+        transformer.forward(promptIds, 0, promptIds.length, cache, logits, null);
+        record(promptIds);
+        cache.endPrefill();
+        long t1 = System.nanoTime();
+
+        Sampler sampler = new Sampler(samplerConfig);
+        StreamingDecoder decoder = tokenizer.newStreamingDecoder();
+        StopStringMatcher stops = new StopStringMatcher(stopStrings == null ? List.of() : stopStrings);
+        StringBuilder text = new StringBuilder();
+        int[] out = new int[Math.max(16, maxTokens)];
+        int produced = 0;
+        StopReason reason = StopReason.LENGTH;
+        int[] one = new int[1];
+        while (true) {
+            if (produced >= maxTokens) {
+                reason = StopReason.LENGTH;
+                break;
+            }
+            if (cancelled != null && cancelled.getAsBoolean()) {
+                reason = StopReason.CANCELLED;
+                break;
+            }
+            int next = sampler.sample(logits, history, historyLength);
+            if (tokenizer.isEndOfGeneration(next) || contains(stopTokens, next)) {
+                reason = StopReason.EOS;
+                break;
+            }
+            out[produced++] = next;
+            String piece = decoder.push(next);
+            String emitted = stops.accept(piece);
+            text.append(emitted);
+            if (onText != null && !emitted.isEmpty()) {
+                onText.accept(emitted);
+            }
+            if (stops.matched()) {
+                reason = StopReason.STOP;
+                break;
+            }
+            if (produced >= maxTokens) {
+                reason = StopReason.LENGTH;
+                break;
+            }
+            if (cache.maxLength() + 1 > contextLength) {
+                reason = StopReason.CONTEXT;
+                break;
+            }
+            one[0] = next;
+            transformer.forward(one, 0, 1, cache, logits, null);
+            record(one);
+        }
+        if (reason != StopReason.STOP) {
+            String rest = stops.finish(decoder.flush());
+            text.append(rest);
+            if (onText != null && !rest.isEmpty()) {
+                onText.accept(rest);
+            }
+        }
+        long t2 = System.nanoTime();
+        double prefillTps = promptIds.length / Math.max(1e-9, (t1 - t0) / 1e9);
+        int decodeSteps = Math.max(0, produced - 1);
+        double decodeTps = decodeSteps == 0 ? 0 : decodeSteps / Math.max(1e-9, (t2 - t1) / 1e9);
+        return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), text.toString(), reason,
+                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps, t1 - t0, t2 - t1);
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int i : ids) {
+            if (i == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void record(int[] ids) {
+        if (historyLength + ids.length > history.length) {
+            history = Arrays.copyOf(history, Math.max(history.length * 2, historyLength + ids.length));
+        }
+        System.arraycopy(ids, 0, history, historyLength, ids.length);
+        historyLength += ids.length;
+    }
+}

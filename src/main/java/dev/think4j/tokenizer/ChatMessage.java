@@ -1,0 +1,5 @@
+package dev.think4j.tokenizer;
+
+/** One chat turn. */
+public record ChatMessage(String role, String content) {
+}
