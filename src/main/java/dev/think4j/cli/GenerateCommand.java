@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.think4j.Think4jException;
 import dev.think4j.generate.GenerationResult;
+import dev.think4j.generate.SamplerConfig;
 import dev.think4j.generate.Session;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;
@@ -60,6 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         modelOptions.applyThreads();
         KvPolicy policy = modelOptions.policy();
+        SamplerConfig samplerConfig = sampling.config();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Model model = Model.load(modelOptions.modelPath())) {
@@ -71,7 +73,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
-            GenerationResult r = session.generate(ids, maxTokens, sampling.config(), sampling.stop,
+            GenerationResult r = session.generate(ids, maxTokens, samplerConfig, sampling.stop,
                     json ? null : piece -> {
                         out.print(piece);
                         out.flush();

@@ -325,7 +325,8 @@ public final class GgufFile implements AutoCloseable {
         long n = readLong();
         // Each entry takes at least 8 bytes, so a larger count cannot be real.
         if (n < 0 || n > file.byteSize() / 8 + 1) {
-            throw error("corrupt " + what + " " + Long.toUnsignedString(n));
+            throw error("corrupt or truncated header: " + what + " " + Long.toUnsignedString(n)
+                    + " is impossible in a file of " + file.byteSize() + " bytes");
         }
         return n;
     }

@@ -28,19 +28,31 @@ public final class KvSpec {
         REGISTRY.put(name, factory);
     }
 
+    /** Spec names users can write, including {@code full}. */
     public static List<String> names() {
-        return List.copyOf(REGISTRY.keySet());
+        List<String> all = new ArrayList<>(REGISTRY.keySet());
+        all.add("full");
+        return all;
     }
 
     public static KvPolicy parse(String spec) {
-        if (spec == null || spec.isBlank() || spec.trim().equals("full") || spec.trim().equals("none")) {
+        if (spec == null || spec.isBlank()) {
+            return KvPolicy.none();
+        }
+        String[] terms = spec.split("\\+", -1);
+        for (String term : terms) {
+            if (term.isBlank()) {
+                throw new Think4jException("invalid --kv spec '" + spec + "': empty term (check the '+' separators)");
+            }
+        }
+        if (terms.length == 1 && (terms[0].trim().equals("full") || terms[0].trim().equals("none"))) {
             return KvPolicy.none();
         }
         List<KvPress> presses = new ArrayList<>();
-        for (String rawTerm : spec.split("\\+", -1)) {
+        for (String rawTerm : terms) {
             String term = rawTerm.trim();
-            if (term.isEmpty()) {
-                throw new Think4jException("invalid --kv spec '" + spec + "': empty term (check the '+' separators)");
+            if (term.equals("full") || term.equals("none")) {
+                throw new Think4jException("invalid --kv spec '" + spec + "': '" + term + "' means no compression and cannot be combined");
             }
             presses.add(parseTerm(term));
         }
@@ -57,7 +69,7 @@ public final class KvSpec {
         Function<SpecArgs, KvPress> factory = REGISTRY.get(name);
         if (factory == null) {
             throw new Think4jException("invalid --kv term '" + term + "': unknown method '" + name + "' (known: "
-                    + String.join(", ", REGISTRY.keySet()) + ", full)");
+                    + String.join(", ", names()) + ")");
         }
         List<String> positional = new ArrayList<>();
         Map<String, String> named = new LinkedHashMap<>();
