@@ -111,11 +111,19 @@ public final class Transformer {
             positions[i] = caches[i].position();
         }
         embed(tokens, 0, n);
-        runLayers(n, caches, positions);
+        runLayers(n, caches, positions, true);
         for (KvCache cache : caches) {
             cache.advance(1);
         }
-        logits(n, logits, 0);
+        logitsRowwise(n, logits);
+    }
+
+    private void logitsRowwise(int m, float[] out) {
+        float[] normed = new float[m * c.dim()];
+        for (int t = 0; t < m; t++) {
+            rmsnorm(normed, t * c.dim(), x, t * c.dim(), w.outputNorm(), c.dim());
+        }
+        w.output().matmulRowwise(normed, out, m, c.vocabSize(), c.dim());
     }
 
     private void forwardChunk(int[] tokens, int from, int m, KvCache cache) {
@@ -127,7 +135,7 @@ public final class Transformer {
             positions[t] = start + t;
         }
         embed(tokens, from, m);
-        runLayers(m, caches, positions);
+        runLayers(m, caches, positions, false);
         cache.advance(m);
     }
 
@@ -143,7 +151,7 @@ public final class Transformer {
     }
 
     /** All transformer blocks for m rows; row t belongs to caches[t] at RoPE position positions[t]. */
-    private void runLayers(int m, KvCache[] caches, int[] positions) {
+    private void runLayers(int m, KvCache[] caches, int[] positions, boolean rowwise) {
         int dim = c.dim();
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -154,9 +162,9 @@ public final class Transformer {
             for (int t = 0; t < m; t++) {
                 rmsnorm(xb, t * dim, x, t * dim, lw.attnNorm(), dim);
             }
-            lw.wq().matmul(xb, q, m, qd, dim);
-            lw.wk().matmul(xb, k, m, kvd, dim);
-            lw.wv().matmul(xb, v, m, kvd, dim);
+            mul(lw.wq(), rowwise, xb, q, m, qd, dim);
+            mul(lw.wk(), rowwise, xb, k, m, kvd, dim);
+            mul(lw.wv(), rowwise, xb, v, m, kvd, dim);
             for (int t = 0; t < m; t++) {
                 if (lw.bq() != null) {
                     addInPlace(q, t * qd, lw.bq());
@@ -181,16 +189,24 @@ public final class Transformer {
                 caches[t].append(l, k, t * kvd, v, t * kvd);
                 caches[t].attend(l, q, t * qd, att, t * qd);
             }
-            lw.wo().matmul(att, xb, m, dim, qd);
+            mul(lw.wo(), rowwise, att, xb, m, dim, qd);
             addInPlace(x, xb, m * dim);
             for (int t = 0; t < m; t++) {
                 rmsnorm(xb, t * dim, x, t * dim, lw.ffnNorm(), dim);
             }
-            lw.wGate().matmul(xb, hGate, m, hidden, dim);
-            lw.wUp().matmul(xb, hUp, m, hidden, dim);
+            mul(lw.wGate(), rowwise, xb, hGate, m, hidden, dim);
+            mul(lw.wUp(), rowwise, xb, hUp, m, hidden, dim);
             swiglu(m * hidden);
-            lw.wDown().matmul(hGate, xb, m, dim, hidden);
+            mul(lw.wDown(), rowwise, hGate, xb, m, dim, hidden);
             addInPlace(x, xb, m * dim);
+        }
+    }
+
+    private static void mul(FloatTensor w, boolean rowwise, float[] x, float[] out, int n, int rows, int cols) {
+        if (rowwise) {
+            w.matmulRowwise(x, out, n, rows, cols);
+        } else {
+            w.matmul(x, out, n, rows, cols);
         }
     }
 

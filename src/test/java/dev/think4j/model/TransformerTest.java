@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 class TransformerTest {
     private static final int[] PROMPT = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317};
 
+    /** The tiled prefill kernel sums in another order than decode's dot kernels: equal within rounding. */
     @Test
     void chunkedPrefillEqualsTokenByToken() {
         try (Model model = Model.load(SharedFixtures.bundledModel())) {
@@ -22,7 +23,7 @@ class TransformerTest {
             for (int i = 0; i < PROMPT.length; i++) {
                 one.forward(PROMPT, i, 1, cache, b, null);
             }
-            assertThat(a).containsExactly(b);
+            assertThat(a).containsExactly(b, org.assertj.core.data.Offset.offset(2e-4f));
             assertThat(cache.position()).isEqualTo(PROMPT.length);
         }
     }
@@ -37,7 +38,7 @@ class TransformerTest {
                 float[] last = new float[vocab];
                 model.newTransformer(8).forward(PROMPT, 0, n, model.newCache(KvPolicy.none()), last, null);
                 float[] row = java.util.Arrays.copyOfRange(all, (n - 1) * vocab, n * vocab);
-                assertThat(row).containsExactly(last);
+                assertThat(row).containsExactly(last, org.assertj.core.data.Offset.offset(2e-4f));
             }
         }
     }
