@@ -40,7 +40,7 @@ public abstract class FloatTensor {
 
     /** out[r] = row r . x for a row-major [rows x cols] matrix, rows split over the pool. */
     public void matvec(float[] x, float[] out, int rows, int cols) {
-        Parallel.forRange(rows, r -> out[r] = dot((long) r * cols, x, 0, cols));
+        Parallel.forRange(rows, (long) rows * cols, r -> out[r] = dot((long) r * cols, x, 0, cols));
     }
 
     /**
@@ -55,7 +55,7 @@ public abstract class FloatTensor {
         }
         int tile = 16;
         int tiles = (rows + tile - 1) / tile;
-        Parallel.forRange(tiles, ti -> {
+        Parallel.forRange(tiles, (long) rows * cols * nTokens, ti -> {
             int r1 = Math.min(rows, ti * tile + tile);
             for (int t = 0; t < nTokens; t++) {
                 for (int r = ti * tile; r < r1; r++) {
@@ -78,7 +78,7 @@ public abstract class FloatTensor {
         }
         int tile = TiledMatmul.TILE_ROWS;
         int tiles = (rows + tile - 1) / tile;
-        Parallel.forRange(tiles, ti -> {
+        Parallel.forRange(tiles, (long) rows * cols * nTokens, ti -> {
             int r0 = ti * tile;
             int r1 = Math.min(rows, r0 + tile);
             float[] w = TiledMatmul.scratch(tile * cols);

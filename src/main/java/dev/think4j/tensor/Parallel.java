@@ -34,11 +34,22 @@ public final class Parallel {
 
     /** Calls body for every i in [0, n), split in chunks over the pool; runs inline when tiny. */
     public static void forRange(int n, IntConsumer body) {
+        forRange(n, Long.MAX_VALUE, body);
+    }
+
+    /** Work below this many multiply-adds costs more to hand to other threads than to do here. */
+    public static final long INLINE_WORK = 1L << 16;
+
+    /**
+     * As {@link #forRange(int, IntConsumer)}, running inline when {@code work} (about the number of
+     * multiply-adds in total) is too small to pay for a hand-off to the pool.
+     */
+    public static void forRange(int n, long work, IntConsumer body) {
         if (n <= 0) {
             return;
         }
         ForkJoinPool p = pool;
-        if (n == 1 || p.getParallelism() == 1) {
+        if (n == 1 || p.getParallelism() == 1 || work < INLINE_WORK) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
