@@ -165,7 +165,7 @@ public final class CompressedKvCache implements KvCache {
                 System.arraycopy(windowQueries[layer], slot * qd + qh * d, wq[h * w + t], 0, d);
             }
         }
-        return new HeadCompression(layer, g, keys, values, wq, w, group);
+        return new HeadCompression(layer, g, keys, values, wq, w, group, shape.layers());
     }
 
     private void compressHead(int layer, int g) {

@@ -21,6 +21,7 @@ public final class HeadCompression {
     private final float[][] windowQueries;
     private final int window;
     private final int groupSize;
+    private final int layers;
 
     private int[] keptTokens;
     private int fullWidthTail = -1;
@@ -35,6 +36,12 @@ public final class HeadCompression {
      */
     public HeadCompression(int layer, int kvHead, float[][] keys, float[][] values, float[][] windowQueries,
                            int window, int groupSize) {
+        this(layer, kvHead, keys, values, windowQueries, window, groupSize, layer + 1);
+    }
+
+    /** @param layers the model's layer count (per-layer settings are validated against it) */
+    public HeadCompression(int layer, int kvHead, float[][] keys, float[][] values, float[][] windowQueries,
+                           int window, int groupSize, int layers) {
         this.layer = layer;
         this.kvHead = kvHead;
         this.headDim = keys.length > 0 ? keys[0].length : (windowQueries.length > 0 ? windowQueries[0].length : 0);
@@ -43,6 +50,7 @@ public final class HeadCompression {
         this.windowQueries = windowQueries;
         this.window = window;
         this.groupSize = groupSize;
+        this.layers = layers;
         this.keptTokens = IntStream.range(0, keys.length).toArray();
     }
 
@@ -82,6 +90,10 @@ public final class HeadCompression {
 
     public int groupSize() {
         return groupSize;
+    }
+
+    public int layers() {
+        return layers;
     }
 
     public int[] keptTokens() {

@@ -18,6 +18,8 @@ public final class KvSpec {
 
     static {
         // One line per press; each press class validates its own arguments.
+        register("think", ThinkPress::think);
+        register("keynorm", ThinkPress::keyNorm);
     }
 
     private KvSpec() {
