@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             ChatCommand.class,
             EvalCommand.class,
             BenchCommand.class,
+            ChannelsCommand.class,
         })
 public final class Main implements Runnable {
     public static final int EXIT_USER_ERROR = 2;
