@@ -116,6 +116,8 @@ public final class EvalPplCommand implements Callable<Integer> {
         }
         n.put("kv_bytes", r.kvBytes());
         n.put("kv_bytes_uncompressed", r.kvBytesUncompressed());
+        n.put("kv_bytes_end", r.kvBytesEnd());
+        n.put("kv_bytes_end_uncompressed", r.kvBytesEndUncompressed());
         return n;
     }
 }

@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             BenchCommand.class,
             ChannelsCommand.class,
+            InspectCommand.class,
+            SynthCommand.class,
         })
 public final class Main implements Runnable {
     public static final int EXIT_USER_ERROR = 2;

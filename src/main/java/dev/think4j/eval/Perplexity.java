@@ -40,6 +40,8 @@ public final class Perplexity {
         long scored = 0;
         double bytes = 0;
         double bytesDense = 0;
+        double bytesEnd = 0;
+        double bytesEndDense = 0;
         boolean withKl = !policy.isNone();
         for (int d = 0; d < docs.size(); d++) {
             int[] ids = encode(docs.get(d));
@@ -89,6 +91,8 @@ public final class Perplexity {
                     }
                 }
             }
+            bytesEnd += cache.bytes();
+            bytesEndDense += cache.uncompressedBytes();
             if (progress != null) {
                 progress.accept(d);
             }
@@ -97,7 +101,7 @@ public final class Perplexity {
         int n = docs.size();
         return new PerplexityResult(policy.spec(), n, scored, mean, Math.exp(mean),
                 withKl && compressAfter != null ? kl / Math.max(1, scored) : (withKl ? 0 : Double.NaN),
-                bytes / n, bytesDense / n);
+                bytes / n, bytesDense / n, bytesEnd / n, bytesEndDense / n);
     }
 
     static double logProb(float[] logits, int off, int n, int target) {
