@@ -62,43 +62,18 @@ public final class ChannelSelection {
      */
     public static double[] valueScores(HeadCompression h) {
         int d = h.headDim();
-        int w = h.window();
         int[] kept = h.keptTokens();
-        float[][] keys = h.keys();
         float[][] values = h.values();
-        float[][] wq = h.windowQueries();
-        int n = h.tokenCount();
-        double scale = 1.0 / Math.sqrt(d);
         double[] sumSq = new double[d];
-        double[] logits = new double[kept.length];
         double[] out = new double[d];
-        for (int r = 0; r < wq.length; r++) {
-            int position = n - w + (r % w);
-            int visible = 0;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < kept.length && kept[i] <= position; i++) {
-                double dot = 0;
-                for (int j = 0; j < d; j++) {
-                    dot += (double) wq[r][j] * keys[kept[i]][j];
-                }
-                logits[i] = dot * scale;
-                max = Math.max(max, logits[i]);
-                visible++;
-            }
-            if (visible == 0) {
-                continue;
-            }
-            double z = 0;
-            for (int i = 0; i < visible; i++) {
-                logits[i] = Math.exp(logits[i] - max);
-                z += logits[i];
-            }
-            Arrays.fill(out, 0);
-            for (int i = 0; i < visible; i++) {
-                double p = logits[i] / z;
-                float[] v = values[kept[i]];
-                for (int j = 0; j < d; j++) {
-                    out[j] += p * v[j];
+        for (double[] row : WindowAttention.probabilities(h)) {
+            java.util.Arrays.fill(out, 0);
+            for (int i = 0; i < kept.length; i++) {
+                if (row[i] != 0) {
+                    float[] v = values[kept[i]];
+                    for (int j = 0; j < d; j++) {
+                        out[j] += row[i] * v[j];
+                    }
                 }
             }
             for (int j = 0; j < d; j++) {

@@ -20,6 +20,8 @@ public final class CompressedKvCache implements KvCache {
     private final int[] windowCount;
     private int position;
     private int generated;
+    /** Decode-time hooks (eviction, flushing, attention observers) start after the first prefill. */
+    private boolean prefilled;
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[2][]);
 
     public CompressedKvCache(KvShape shape, KvPolicy policy) {
@@ -103,7 +105,7 @@ public final class CompressedKvCache implements KvCache {
             s[1] = new float[shape.headDim()];
         }
         head.attend(q, qOff, out, outOff, scale, s[0], s[1]);
-        if (policy.observesAttention()) {
+        if (prefilled && policy.observesAttention()) {
             for (KvPress p : policy.presses()) {
                 if (p.observesAttention()) {
                     synchronized (head) {
@@ -118,7 +120,7 @@ public final class CompressedKvCache implements KvCache {
     public void advance(int tokens) {
         position += tokens;
         generated += tokens;
-        if (policy.isNone()) {
+        if (policy.isNone() || !prefilled) {
             return;
         }
         for (HeadCache[] layer : heads) {
@@ -133,6 +135,7 @@ public final class CompressedKvCache implements KvCache {
     @Override
     public void endPrefill() {
         generated = 0;
+        prefilled = true;
         if (policy.isNone()) {
             java.util.Arrays.fill(windowCount, 0);
             return;
@@ -208,5 +211,6 @@ public final class CompressedKvCache implements KvCache {
         java.util.Arrays.fill(windowCount, 0);
         position = 0;
         generated = 0;
+        prefilled = false;
     }
 }

@@ -4,7 +4,7 @@ package dev.think4j.kv;
  * Row-major float32 rows of a fixed width: the dense layout, used for full-width tails and for
  * channel-pruned (physically compacted) segments. Serves as key store and value store.
  */
-public final class FloatRows implements KeyStore, ValueStore {
+public final class FloatRows implements KeyStore, ValueStore, AppendableStore, RowRemovable {
     private final int width;
     private float[] data;
     private int count;
@@ -69,7 +69,13 @@ public final class FloatRows implements KeyStore, ValueStore {
         count = remaining;
     }
 
+    @Override
+    public void appendRow(float[] row) {
+        append(row, 0);
+    }
+
     /** Keeps only the rows at the given increasing indices. */
+    @Override
     public void retain(int[] rows) {
         float[] next = new float[Math.max(rows.length, 16) * width];
         for (int i = 0; i < rows.length; i++) {

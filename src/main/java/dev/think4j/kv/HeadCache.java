@@ -22,6 +22,9 @@ public final class HeadCache {
     private int[] keyChannels;
     private int[] valueChannels;
     private SegmentEncoder encoder = SegmentEncoder.FLOAT;
+    private int protectedTail = -1;
+    /** Per-press working state (e.g. H2O's accumulated attention), keyed by the press. */
+    private final Map<Object, Object> pressState = new java.util.HashMap<>();
 
     public HeadCache(int layer, int kvHead, int headDim) {
         this.layer = layer;
@@ -84,6 +87,21 @@ public final class HeadCache {
         return encoder;
     }
 
+    /** Recent tokens the last compression plan kept full width (-1 before any compression). */
+    public int protectedTail() {
+        return protectedTail;
+    }
+
+    /** State a press keeps for this head; created on first use. */
+    @SuppressWarnings("unchecked")
+    public <T> T state(Object press, java.util.function.Supplier<T> create) {
+        return (T) pressState.computeIfAbsent(press, k -> create.get());
+    }
+
+    public void setState(Object press, Object value) {
+        pressState.put(press, value);
+    }
+
     /**
      * Attention of one query head: softmax(q . k / sqrt(D)) over segments then tail, values summed
      * into out[outOff .. outOff + D). logits must hold {@link #length()} floats; scratch >= D floats.
@@ -121,15 +139,9 @@ public final class HeadCache {
         int body = kept.length - tail;
         float[][] keys = plan.keys();
         float[][] values = plan.values();
-        if (body > 0) {
-            float[][] bodyKeys = new float[body][];
-            float[][] bodyValues = new float[body][];
-            for (int i = 0; i < body; i++) {
-                bodyKeys[i] = gather(keys[kept[i]], plan.keyChannels());
-                bodyValues[i] = gather(values[kept[i]], plan.valueChannels());
-            }
-            addSegment(bodyKeys, bodyValues, plan.keyChannels(), plan.valueChannels(), plan.encoder());
-        }
+        int encoded = plan.encodedPrefix(body);
+        addBody(plan, kept, 0, encoded, plan.encoder());
+        addBody(plan, kept, encoded, body, SegmentEncoder.FLOAT);
         FloatRows newKeys = new FloatRows(headDim, tail + 16);
         FloatRows newValues = new FloatRows(headDim, tail + 16);
         for (int i = body; i < kept.length; i++) {
@@ -142,7 +154,74 @@ public final class HeadCache {
             keyChannels = plan.keyChannels();
             valueChannels = plan.valueChannels();
             encoder = plan.encoder();
+            protectedTail = plan.fullWidthTail();
         }
+        pressState.putAll(plan.attachments());
+    }
+
+    /**
+     * Drops the tokens at the given cache-order indices (increasing; segments first, then the tail).
+     * Works on stores that can remove rows (float storage); quantized groups cannot lose single tokens.
+     */
+    public void evict(int[] indices) {
+        if (indices.length == 0) {
+            return;
+        }
+        int base = 0;
+        int i = 0;
+        List<Segment> next = new ArrayList<>();
+        for (Segment s : segments) {
+            int n = s.tokens();
+            int from = i;
+            while (i < indices.length && indices[i] < base + n) {
+                i++;
+            }
+            if (i > from) {
+                if (!(s.keys() instanceof RowRemovable rk) || !(s.values() instanceof RowRemovable rv)) {
+                    throw new dev.think4j.Think4jException("decode-time eviction cannot remove single tokens from "
+                            + s.keys().getClass().getSimpleName() + " storage; combine h2o/streamingllm with float or pruned storage");
+                }
+                int[] keep = keepList(n, indices, from, i, base);
+                rk.retain(keep);
+                rv.retain(keep);
+            }
+            if (s.tokens() > 0) {
+                next.add(s);
+            }
+            base += n;
+        }
+        segments.clear();
+        segments.addAll(next);
+        if (i < indices.length) {
+            retainTail(keepList(tailKeys.tokens(), indices, i, indices.length, base));
+        }
+    }
+
+    private static int[] keepList(int n, int[] drop, int from, int to, int base) {
+        int[] keep = new int[n - (to - from)];
+        int k = 0;
+        int d = from;
+        for (int t = 0; t < n; t++) {
+            if (d < to && drop[d] - base == t) {
+                d++;
+            } else {
+                keep[k++] = t;
+            }
+        }
+        return keep;
+    }
+
+    private void addBody(HeadCompression plan, int[] kept, int from, int to, SegmentEncoder enc) {
+        if (to <= from) {
+            return;
+        }
+        float[][] bodyKeys = new float[to - from][];
+        float[][] bodyValues = new float[to - from][];
+        for (int i = from; i < to; i++) {
+            bodyKeys[i - from] = gather(plan.keys()[kept[i]], plan.keyChannels());
+            bodyValues[i - from] = gather(plan.values()[kept[i]], plan.valueChannels());
+        }
+        addSegment(bodyKeys, bodyValues, plan.keyChannels(), plan.valueChannels(), enc);
     }
 
     /**
@@ -166,12 +245,12 @@ public final class HeadCache {
             v[i] = gather(full, valueChannels);
         }
         Segment last = segments.isEmpty() ? null : segments.getLast();
-        if (encoder == SegmentEncoder.FLOAT && last != null && last.keys() instanceof FloatRows lk
-                && last.values() instanceof FloatRows lv && last.keyChannels() == keyChannels
-                && last.valueChannels() == valueChannels) {
+        if (encoder.appendable() && last != null && last.keys() instanceof AppendableStore lk
+                && last.values() instanceof AppendableStore lv && last.keyChannels() == keyChannels
+                && last.valueChannels() == valueChannels && last.keys().getClass() == encoder.keyStoreClass()) {
             for (int i = 0; i < count; i++) {
-                lk.append(k[i], 0);
-                lv.append(v[i], 0);
+                lk.appendRow(k[i]);
+                lv.appendRow(v[i]);
             }
         } else {
             addSegment(k, v, keyChannels, valueChannels, encoder);

@@ -28,6 +28,8 @@ public final class HeadCompression {
     private int[] keyChannels;
     private int[] valueChannels;
     private SegmentEncoder encoder = SegmentEncoder.FLOAT;
+    private int encodedPrefix = -1;
+    private final java.util.Map<Object, Object> attachments = new java.util.HashMap<>();
 
     /**
      * @param windowQueries post-RoPE queries of the query heads sharing this KV head over the last
@@ -162,5 +164,27 @@ public final class HeadCompression {
 
     public void setEncoder(SegmentEncoder encoder) {
         this.encoder = encoder;
+    }
+
+    /**
+     * Only the first {@code tokens} compressed tokens go through the encoder; the rest of the body
+     * (e.g. KIVI's full-precision residual inside ThinK's pruned range) is stored as narrowed floats.
+     */
+    public void setEncodedPrefix(int tokens) {
+        this.encodedPrefix = tokens;
+    }
+
+    /** Compressed tokens the encoder stores (the whole body unless limited). */
+    public int encodedPrefix(int body) {
+        return encodedPrefix < 0 ? body : Math.min(encodedPrefix, body);
+    }
+
+    /** Hands per-head state to the cache (e.g. H2O scores of the kept tokens), keyed by the press. */
+    public void attach(Object press, Object state) {
+        attachments.put(press, state);
+    }
+
+    public java.util.Map<Object, Object> attachments() {
+        return attachments;
     }
 }

@@ -17,6 +17,11 @@ public interface KvPress {
         return 0;
     }
 
+    /** True when the press drops tokens during decode (needs storage that can lose single tokens). */
+    default boolean evictsDuringDecode() {
+        return false;
+    }
+
     /** End of prefill: decide what to keep and how to store it. */
     void compress(HeadCompression head);
 

@@ -20,6 +20,13 @@ public final class KvSpec {
         // One line per press; each press class validates its own arguments.
         register("think", ThinkPress::think);
         register("keynorm", ThinkPress::keyNorm);
+        register("snapkv", a -> SnapKvPress.parse(a, false));
+        register("pyramidkv", a -> SnapKvPress.parse(a, true));
+        register("h2o", H2oPress::parse);
+        register("streamingllm", StreamingLlmPress::parse);
+        register("kivi", KiviPress::parse);
+        register("q8_0", a -> BlockQuantPress.parse(a, dev.think4j.gguf.GgmlType.Q8_0));
+        register("q4_0", a -> BlockQuantPress.parse(a, dev.think4j.gguf.GgmlType.Q4_0));
     }
 
     private KvSpec() {
@@ -58,11 +65,22 @@ public final class KvSpec {
             }
             presses.add(parseTerm(term));
         }
+        KvPolicy policy;
         try {
-            return new KvPolicy(presses);
+            policy = new KvPolicy(presses);
         } catch (IllegalArgumentException e) {
             throw new Think4jException("invalid --kv spec '" + spec + "': " + e.getMessage());
         }
+        boolean evictsInDecode = presses.stream().anyMatch(KvPress::evictsDuringDecode);
+        if (evictsInDecode && presses.stream().anyMatch(p -> p instanceof KiviPress)) {
+            throw new Think4jException("invalid --kv spec '" + spec + "': decode-time eviction (h2o, streamingllm) cannot drop "
+                    + "single tokens from KIVI groups; use h2o:N,mode=prefill or q8_0/q4_0 instead");
+        }
+        long stages = presses.stream().map(KvPress::stage).distinct().count();
+        if (stages < presses.size()) {
+            throw new Think4jException("invalid --kv spec '" + spec + "': at most one method per stage (eviction, channel pruning, quantization)");
+        }
+        return policy;
     }
 
     static KvPress parseTerm(String term) {

@@ -14,6 +14,16 @@ public interface SegmentEncoder {
         return 1;
     }
 
+    /** True when flushed rows may be appended to the last segment's stores instead of a new segment. */
+    default boolean appendable() {
+        return false;
+    }
+
+    /** The key store class this encoder produces (to recognise a segment it may append to). */
+    default Class<?> keyStoreClass() {
+        return FloatRows.class;
+    }
+
     SegmentEncoder FLOAT = new SegmentEncoder() {
         @Override
         public KeyStore encodeKeys(float[][] rows, int width) {
@@ -31,6 +41,11 @@ public interface SegmentEncoder {
                 r.append(row, 0);
             }
             return r;
+        }
+
+        @Override
+        public boolean appendable() {
+            return true;
         }
 
         @Override

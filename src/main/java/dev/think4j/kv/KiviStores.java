@@ -1,0 +1,215 @@
+package dev.think4j.kv;
+
+/**
+ * KIVI's asymmetric low-bit layouts. Keys are quantized per channel over groups of G tokens (the
+ * outlier structure of keys is per channel); values per token over groups of channels. Each group
+ * has an F16 scale and zero point; codes are bit-packed (2-bit: four per byte, 4-bit: two).
+ * Attention reads the codes in place, one group at a time.
+ */
+final class KiviStores {
+    private KiviStores() {
+    }
+
+    static float f16(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+
+    /** Packed unsigned codes of a fixed bit width. */
+    static final class Codes {
+        final int bits;
+        final byte[] data;
+
+        Codes(int bits, int count) {
+            this.bits = bits;
+            this.data = new byte[(count * bits + 7) / 8];
+        }
+
+        void set(int i, int code) {
+            int bit = i * bits;
+            data[bit >>> 3] |= (byte) (code << (bit & 7));
+        }
+
+        int get(int i) {
+            int bit = i * bits;
+            return (data[bit >>> 3] >>> (bit & 7)) & ((1 << bits) - 1);
+        }
+    }
+
+    /** min/max quantization of one group: returns {scale, zero} after F16 rounding. */
+    static float[] fit(float min, float max, int bits) {
+        float zero = f16(min);
+        float scale = f16((max - zero) / ((1 << bits) - 1));
+        return new float[] {scale, zero};
+    }
+
+    static int code(float x, float scale, float zero, int bits) {
+        if (scale == 0f) {
+            return 0;
+        }
+        int q = Math.round((x - zero) / scale);
+        return Math.max(0, Math.min((1 << bits) - 1, q));
+    }
+
+    static final class Keys implements KeyStore {
+        private final int tokens;
+        private final int width;
+        private final int group;
+        private final int bits;
+        private final float[] scale;
+        private final float[] zero;
+        private final Codes codes;
+
+        /** rows.length must be a multiple of group. */
+        Keys(float[][] rows, int width, int group, int bits) {
+            if (rows.length % group != 0) {
+                throw new IllegalArgumentException(rows.length + " tokens is not a multiple of the KIVI group " + group);
+            }
+            this.tokens = rows.length;
+            this.width = width;
+            this.group = group;
+            this.bits = bits;
+            int groups = tokens / group;
+            scale = new float[groups * width];
+            zero = new float[groups * width];
+            codes = new Codes(bits, tokens * width);
+            for (int g = 0; g < groups; g++) {
+                for (int c = 0; c < width; c++) {
+                    float min = Float.POSITIVE_INFINITY;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int t = 0; t < group; t++) {
+                        float x = rows[g * group + t][c];
+                        min = Math.min(min, x);
+                        max = Math.max(max, x);
+                    }
+                    float[] sz = fit(min, max, bits);
+                    scale[g * width + c] = sz[0];
+                    zero[g * width + c] = sz[1];
+                    for (int t = 0; t < group; t++) {
+                        codes.set((g * width + c) * group + t, code(rows[g * group + t][c], sz[0], sz[1], bits));
+                    }
+                }
+            }
+        }
+
+        @Override
+        public int tokens() {
+            return tokens;
+        }
+
+        @Override
+        public int width() {
+            return width;
+        }
+
+        @Override
+        public void scores(float[] q, int qOff, float[] out, int outOff) {
+            float[] qs = new float[width];
+            for (int g = 0; g < tokens / group; g++) {
+                float constant = 0f;
+                for (int c = 0; c < width; c++) {
+                    qs[c] = q[qOff + c] * scale[g * width + c];
+                    constant += q[qOff + c] * zero[g * width + c];
+                }
+                for (int t = 0; t < group; t++) {
+                    float acc = constant;
+                    for (int c = 0; c < width; c++) {
+                        acc += qs[c] * codes.get((g * width + c) * group + t);
+                    }
+                    out[outOff + g * group + t] = acc;
+                }
+            }
+        }
+
+        @Override
+        public long bytes() {
+            return codes.data.length + 2L * 2 * scale.length;
+        }
+
+        @Override
+        public void row(int t, float[] out, int outOff) {
+            int g = t / group;
+            for (int c = 0; c < width; c++) {
+                out[outOff + c] = codes.get((g * width + c) * group + t % group) * scale[g * width + c] + zero[g * width + c];
+            }
+        }
+    }
+
+    static final class Values implements ValueStore {
+        private final int tokens;
+        private final int width;
+        private final int group;
+        private final int bits;
+        private final float[] scale;
+        private final float[] zero;
+        private final Codes codes;
+
+        Values(float[][] rows, int width, int group, int bits) {
+            this.tokens = rows.length;
+            this.width = width;
+            this.group = Math.min(group, width);
+            this.bits = bits;
+            int groupsPerRow = (width + this.group - 1) / this.group;
+            scale = new float[tokens * groupsPerRow];
+            zero = new float[tokens * groupsPerRow];
+            codes = new Codes(bits, tokens * width);
+            for (int t = 0; t < tokens; t++) {
+                for (int gi = 0; gi < groupsPerRow; gi++) {
+                    int c0 = gi * this.group;
+                    int c1 = Math.min(width, c0 + this.group);
+                    float min = Float.POSITIVE_INFINITY;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int c = c0; c < c1; c++) {
+                        min = Math.min(min, rows[t][c]);
+                        max = Math.max(max, rows[t][c]);
+                    }
+                    float[] sz = fit(min, max, bits);
+                    scale[t * groupsPerRow + gi] = sz[0];
+                    zero[t * groupsPerRow + gi] = sz[1];
+                    for (int c = c0; c < c1; c++) {
+                        codes.set(t * width + c, code(rows[t][c], sz[0], sz[1], bits));
+                    }
+                }
+            }
+        }
+
+        @Override
+        public int tokens() {
+            return tokens;
+        }
+
+        @Override
+        public int width() {
+            return width;
+        }
+
+        @Override
+        public void accumulate(float[] p, int pOff, float[] out, int outOff) {
+            int groupsPerRow = (width + group - 1) / group;
+            for (int t = 0; t < tokens; t++) {
+                float pt = p[pOff + t];
+                for (int gi = 0; gi < groupsPerRow; gi++) {
+                    float sc = pt * scale[t * groupsPerRow + gi];
+                    float zr = pt * zero[t * groupsPerRow + gi];
+                    int c1 = Math.min(width, gi * group + group);
+                    for (int c = gi * group; c < c1; c++) {
+                        out[outOff + c] += sc * codes.get(t * width + c) + zr;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public long bytes() {
+            return codes.data.length + 2L * 2 * scale.length;
+        }
+
+        @Override
+        public void row(int t, float[] out, int outOff) {
+            int groupsPerRow = (width + group - 1) / group;
+            for (int c = 0; c < width; c++) {
+                int gi = c / group;
+                out[outOff + c] = codes.get(t * width + c) * scale[t * groupsPerRow + gi] + zero[t * groupsPerRow + gi];
+            }
+        }
+    }
+}
