@@ -60,7 +60,8 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
         ObjectNode per = summary.putObject("settings");
         List<List<String>> rows = new ArrayList<>();
         List<String> xs = lengths.stream().map(String::valueOf).toList();
-        List<String> ys = depths.stream().map(NiahTaskFormat::pct).toList();
+        // depth 0 (top of the document) drawn at the top, as in the familiar chart
+        List<String> ys = depths.reversed().stream().map(NiahTaskFormat::pct).toList();
         for (int i = 0; i < policies.size(); i++) {
             String s = policies.get(i).spec();
             List<ObjectNode> mine = results.stream().filter(r -> r.path("kv_spec").asText().equals(s)).toList();
@@ -68,7 +69,7 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
             double[][] grid = new double[depths.size()][lengths.size()];
             for (int y = 0; y < depths.size(); y++) {
                 for (int x = 0; x < lengths.size(); x++) {
-                    grid[y][x] = cell.getOrDefault(lengths.get(x) + "|" + depths.get(y), Double.NaN);
+                    grid[depths.size() - 1 - y][x] = cell.getOrDefault(lengths.get(x) + "|" + depths.get(y), Double.NaN);
                 }
             }
             double score = Summary.mean(mine, r -> "all", "score").getOrDefault("all", Double.NaN);

@@ -36,7 +36,7 @@ public final class Charts {
                                List<String> yLabels, double[][] values, boolean scoreScale) {
         int w = Math.max(640, Math.min(1600, 60 + xLabels.size() * (scoreScale ? 70 : 12)));
         int h = Math.max(420, Math.min(1200, 120 + yLabels.size() * (scoreScale ? 40 : 12)));
-        HeatMapChart c = new HeatMapChart(w, h);
+        HeatMapChart c = new HeatMapChart(w, h, Styler.ChartTheme.XChart);
         c.setTitle(title);
         c.setXAxisTitle(xTitle);
         c.setYAxisTitle(yTitle);
@@ -58,12 +58,15 @@ public final class Charts {
         if (scoreScale) {
             c.getStyler().setMin(0).setMax(1);
             c.getStyler().setShowValue(true);
+            c.getStyler().setValueFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 11)).setValueFontColor(Color.BLACK);
             c.getStyler().setHeatMapValueDecimalPattern("0.00");
         } else if (min <= max) {
             c.getStyler().setMin(min).setMax(max == min ? min + 1 : max);
         }
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-        c.getStyler().setPlotContentSize(1.0);
+
+        // the heatmap legend has no font in the default theme: without one, painting fails
+        c.getStyler().setLegendFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 11));
         return save(c, file);
     }
 
