@@ -47,6 +47,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = "do not add the BOS token")
     boolean noBos;
 
+    @Option(names = "--kv-trace", paramLabel = "N", defaultValue = "0",
+            description = "with --json: record kv_bytes every N generated tokens (field kv_bytes_trace)")
+    int kvTrace;
+
     @Override
     public Integer call() throws Exception {
         if (promptOption != null && promptArgument != null) {
@@ -58,6 +62,9 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         if (maxTokens < 0) {
             throw new Think4jException("--max-tokens must be >= 0, got " + maxTokens);
+        }
+        if (kvTrace < 0) {
+            throw new Think4jException("--kv-trace must be >= 0, got " + kvTrace);
         }
         modelOptions.applyThreads();
         KvPolicy policy = modelOptions.policy();
@@ -73,13 +80,31 @@ public final class GenerateCommand implements Callable<Integer> {
                 out.print(prompt);
                 out.flush();
             }
+            java.util.List<long[]> trace = new java.util.ArrayList<>();
+            int[] produced = {0};
             GenerationResult r = session.generate(ids, maxTokens, samplerConfig, sampling.stop,
-                    json ? null : piece -> {
-                        out.print(piece);
-                        out.flush();
-                    }, null);
+                    piece -> {
+                        if (!json) {
+                            out.print(piece);
+                            out.flush();
+                        }
+                    }, () -> {
+                        // polled once per generated token: a cheap place to sample the cache size
+                        if (kvTrace > 0 && produced[0] % kvTrace == 0) {
+                            trace.add(new long[] {produced[0], session.cache().bytes()});
+                        }
+                        produced[0]++;
+                        return false;
+                    });
             if (json) {
-                out.println(toJson(r, policy, modelOptions.modelPath().toString()));
+                com.fasterxml.jackson.databind.node.ObjectNode n = toJson(r, policy, modelOptions.modelPath().toString());
+                if (kvTrace > 0) {
+                    com.fasterxml.jackson.databind.node.ArrayNode a = n.putArray("kv_bytes_trace");
+                    for (long[] p : trace) {
+                        a.addArray().add(p[0]).add(p[1]);
+                    }
+                }
+                out.println(n);
             } else {
                 out.println();
                 err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, stop: %s, KV %s (%s uncompressed, --kv %s)]%n",
@@ -92,7 +117,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String toJson(GenerationResult r, KvPolicy policy, String modelPath) {
+    static com.fasterxml.jackson.databind.node.ObjectNode toJson(GenerationResult r, KvPolicy policy, String modelPath) {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode n = mapper.createObjectNode();
         n.put("model", modelPath);
@@ -107,7 +132,7 @@ public final class GenerateCommand implements Callable<Integer> {
         n.put("kv_bytes_uncompressed", r.kvBytesUncompressed());
         n.put("prefill_tokens_per_second", round(r.prefillTokensPerSecond()));
         n.put("decode_tokens_per_second", round(r.decodeTokensPerSecond()));
-        return n.toString();
+        return n;
     }
 
     private static double round(double v) {
