@@ -344,13 +344,7 @@ class ThinkPressTest {
     }
 
     static int argmax(float[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
+        return dev.think4j.generate.Sampler.argmax(v);
     }
 
     /**

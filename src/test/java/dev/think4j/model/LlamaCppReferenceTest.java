@@ -98,13 +98,7 @@ class LlamaCppReferenceTest {
     }
 
     static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return dev.think4j.generate.Sampler.argmax(v);
     }
 
     static double[] logSoftmax(float[] logits) {
