@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             ChatCommand.class,
             EvalCommand.class,
             BenchCommand.class,
+            ServeCommand.class,
             ChannelsCommand.class,
             InspectCommand.class,
             SynthCommand.class,

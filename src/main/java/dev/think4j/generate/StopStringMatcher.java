@@ -6,21 +6,21 @@ import java.util.List;
  * Holds back streamed text that might be the beginning of a stop string, so a stop string is
  * never shown to the user, and cuts the text where one completes.
  */
-final class StopStringMatcher {
+public final class StopStringMatcher {
     private final List<String> stops;
     private final StringBuilder pending = new StringBuilder();
     private boolean matched;
 
-    StopStringMatcher(List<String> stops) {
+    public StopStringMatcher(List<String> stops) {
         this.stops = stops.stream().filter(s -> !s.isEmpty()).toList();
     }
 
-    boolean matched() {
+    public boolean matched() {
         return matched;
     }
 
     /** Adds new text; returns the part that is safe to emit now. */
-    String accept(String piece) {
+    public String accept(String piece) {
         if (stops.isEmpty()) {
             return piece;
         }
@@ -53,7 +53,7 @@ final class StopStringMatcher {
     }
 
     /** End of generation: whatever was held back is plain text after all. */
-    String finish(String tail) {
+    public String finish(String tail) {
         String s = accept(tail);
         if (matched) {
             return s;

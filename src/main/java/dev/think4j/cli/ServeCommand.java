@@ -1,0 +1,123 @@
+package dev.think4j.cli;
+
+import dev.think4j.Think4jException;
+import dev.think4j.kv.KvPolicy;
+import dev.think4j.model.Model;
+import dev.think4j.server.CapacityBench;
+import dev.think4j.server.InferenceServer;
+import dev.think4j.server.ServerConfig;
+import dev.think4j.tokenizer.ChatFormat;
+import dev.think4j.tokenizer.Tokenizer;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** OpenAI-compatible HTTP server with continuous batching under a KV byte budget. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve /v1/completions, /v1/chat/completions, /v1/models, /health and /metrics.")
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--kv-budget", paramLabel = "BYTES", defaultValue = "4GiB",
+            description = "KV cache bytes shared by all sequences (default: ${DEFAULT-VALUE})")
+    String kvBudget;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "bind address (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "256",
+            description = "requests waiting for admission before new ones get 429 (default: ${DEFAULT-VALUE})")
+    int maxQueue;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "32",
+            description = "sequences per batched decode forward (default: ${DEFAULT-VALUE})")
+    int maxBatch;
+
+    @Option(names = "--prefix-cache", paramLabel = "N", defaultValue = "16",
+            description = "finished caches kept for multi-turn prefix reuse; 0 disables (default: ${DEFAULT-VALUE})")
+    int prefixCache;
+
+    @Option(names = "--bench", description = "instead of serving, measure capacity under --kv-budget for full and --bench-kv")
+    boolean bench;
+
+    @Option(names = "--bench-kv", paramLabel = "SPEC", split = ";", defaultValue = "think:0.5",
+            description = "compressed specs to compare with full in --bench, ';'-separated (default: ${DEFAULT-VALUE})")
+    List<String> benchKv;
+
+    @Option(names = "--bench-sequences", paramLabel = "N", defaultValue = "48", description = "(default: ${DEFAULT-VALUE})")
+    int benchSequences;
+
+    @Option(names = "--bench-prompt", paramLabel = "N", defaultValue = "192", description = "prompt tokens (default: ${DEFAULT-VALUE})")
+    int benchPrompt;
+
+    @Option(names = "--bench-max-tokens", paramLabel = "N", defaultValue = "32", description = "(default: ${DEFAULT-VALUE})")
+    int benchMaxTokens;
+
+    @Override
+    public Integer call() throws Exception {
+        modelOptions.applyThreads();
+        KvPolicy policy = modelOptions.policy();
+        long budget = Bytes.parse(kvBudget);
+        if (budget < 1) {
+            throw new Think4jException("--kv-budget must be positive, got " + kvBudget);
+        }
+        if (maxQueue < 0 || maxBatch < 1 || prefixCache < 0) {
+            throw new Think4jException("--max-queue and --prefix-cache must be >= 0 and --max-batch >= 1");
+        }
+        if (port < 0 || port > 65535) {
+            throw new Think4jException("--port must be in 0..65535, got " + port);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        try (Model model = Model.load(modelOptions.modelPath())) {
+            Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
+            if (bench) {
+                return bench(model, tokenizer, budget);
+            }
+            ChatFormat format = ChatFormat.detect(model.gguf().getString("tokenizer.chat_template", null), tokenizer);
+            String fileName = modelOptions.modelPath().getFileName().toString();
+            String modelId = fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - 5) : fileName;
+            ServerConfig config = new ServerConfig(host, port, budget, policy.spec(), maxQueue, maxBatch,
+                    modelOptions.contextLength(model.config().contextLength()), prefixCache, modelId);
+            CountDownLatch stop = new CountDownLatch(1);
+            try (InferenceServer server = InferenceServer.start(config, model, tokenizer, format)) {
+                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+                err.printf("serving %s (format %s, --kv %s, --kv-budget %s) on http://%s:%d/v1%n", modelId, format.name(),
+                        policy.spec(), Bytes.human(budget), host, server.port());
+                err.flush();
+                stop.await();
+            }
+        }
+        return 0;
+    }
+
+    private int bench(Model model, Tokenizer tokenizer, long budget) throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        int[] prompt = CapacityBench.prompt(tokenizer, benchPrompt);
+        out.printf("kv-budget %s, %d sequences of %d prompt + %d max tokens, max-batch %d%n", Bytes.human(budget),
+                benchSequences, benchPrompt, benchMaxTokens, maxBatch);
+        out.printf("%-24s %12s %12s %12s%n", "kv", "peak active", "tokens", "tokens/s");
+        List<String> specs = new java.util.ArrayList<>();
+        specs.add("full");
+        specs.addAll(benchKv);
+        for (String s : specs) {
+            CapacityBench.Result r = CapacityBench.run(model, tokenizer, budget, s, prompt, benchMaxTokens, benchSequences,
+                    maxBatch);
+            out.printf("%-24s %12d %12d %12.1f%n", r.spec(), r.peakActive(), r.generatedTokens(), r.tokensPerSecond());
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.think4j.server;
+
+import dev.think4j.kv.CompressedKvCache;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Caches of finished sequences with the exact ids they hold, least recently used first, so the next
+ * turn of a chat prefills only what the conversation gained. Bytes are charged to the budget while
+ * held. Scheduler thread only.
+ */
+final class PrefixCache {
+    /** One finished cache: {@code ids} are exactly the tokens it was fed, {@code spec} its kv policy. */
+    record Entry(long key, String spec, int[] ids, CompressedKvCache cache, long bytes) {
+    }
+
+    private final int maxEntries;
+    private final KvBudget budget;
+    private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private long nextKey;
+
+    PrefixCache(int maxEntries, KvBudget budget) {
+        this.maxEntries = maxEntries;
+        this.budget = budget;
+    }
+
+    int size() {
+        return entries.size();
+    }
+
+    /** Keeps a finished cache, evicting the oldest beyond the entry limit. */
+    void put(String spec, int[] ids, CompressedKvCache cache) {
+        if (maxEntries <= 0 || ids.length == 0) {
+            cache.clear();
+            return;
+        }
+        long bytes = cache.bytes();
+        // A cache that would not fit next to the active reservations is not worth keeping.
+        if (bytes > budget.free()) {
+            cache.clear();
+            return;
+        }
+        Entry e = new Entry(nextKey++, spec, ids, cache, bytes);
+        entries.put(e.key(), e);
+        budget.addPrefix(bytes);
+        while (entries.size() > maxEntries) {
+            evictOldest(null);
+        }
+    }
+
+    /** The longest entry of the same spec whose ids are a strict prefix of {@code prompt}, or null. */
+    Entry longestPrefix(String spec, int[] prompt) {
+        Entry best = null;
+        for (Entry e : entries.values()) {
+            if (e.spec().equals(spec) && e.ids().length < prompt.length
+                    && (best == null || e.ids().length > best.ids().length)
+                    && Arrays.equals(e.ids(), 0, e.ids().length, prompt, 0, e.ids().length)) {
+                best = e;
+            }
+        }
+        return best;
+    }
+
+    /** Hands an entry's cache over to a sequence: no longer held here nor charged as prefix bytes. */
+    CompressedKvCache take(Entry e) {
+        if (entries.remove(e.key()) == null) {
+            throw new IllegalStateException("prefix entry already taken");
+        }
+        budget.removePrefix(e.bytes());
+        return e.cache();
+    }
+
+    /** Drops the least recently used entry other than {@code keep}; false when there is none. */
+    boolean evictOldest(Entry keep) {
+        Iterator<Map.Entry<Long, Entry>> it = entries.entrySet().iterator();
+        while (it.hasNext()) {
+            Entry e = it.next().getValue();
+            if (keep != null && e.key() == keep.key()) {
+                continue;
+            }
+            it.remove();
+            budget.removePrefix(e.bytes());
+            e.cache().clear();
+            return true;
+        }
+        return false;
+    }
+
+    void clear() {
+        while (evictOldest(null)) {
+            // each call frees one entry
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.think4j.server;
+
+import dev.think4j.generate.StopReason;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The caller's side of one queued or running sequence. The scheduler posts events here and never
+ * blocks on the network; the HTTP thread drains them at its own pace and cancels on disconnect.
+ */
+public final class SequenceHandle {
+    /** What the scheduler reports, in order: any number of texts, then exactly one end. */
+    public sealed interface Event permits Text, Finished, Failed {
+    }
+
+    public record Text(String text) implements Event {
+    }
+
+    public record Finished(StopReason reason, int promptTokens, int completionTokens, int reusedPrefixTokens)
+            implements Event {
+    }
+
+    public record Failed(ApiException error) implements Event {
+    }
+
+    private final GenerationRequest request;
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private volatile boolean cancelled;
+
+    SequenceHandle(GenerationRequest request) {
+        this.request = request;
+    }
+
+    public GenerationRequest request() {
+        return request;
+    }
+
+    /** Asks the scheduler to drop the sequence and free its KV at the next step. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    public boolean cancelled() {
+        return cancelled;
+    }
+
+    void post(Event e) {
+        events.add(e);
+    }
+
+    /** The next event, or null after {@code timeoutMillis}. */
+    public Event next(long timeoutMillis) throws InterruptedException {
+        return events.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+}

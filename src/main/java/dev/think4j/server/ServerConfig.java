@@ -1,0 +1,11 @@
+package dev.think4j.server;
+
+/**
+ * How to run the server.
+ *
+ * @param port          0 picks a free port
+ * @param prefixEntries finished caches kept for prefix reuse; 0 disables reuse
+ */
+public record ServerConfig(String host, int port, long kvBudget, String kvSpec, int maxQueue, int maxBatch,
+                           int contextLength, int prefixEntries, String modelId) {
+}
