@@ -7,7 +7,6 @@ import dev.think4j.model.Transformer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -132,9 +131,5 @@ public final class Bench {
                     r.peakRssBytes() < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0)));
         }
         return sb.toString();
-    }
-
-    public static List<BenchResult> none() {
-        return new ArrayList<>();
     }
 }

@@ -72,7 +72,7 @@ public final class Transformer {
             int m = Math.min(chunk, n - done);
             forwardChunk(tokens, from + done, m, cache);
             if (allLogits != null) {
-                logits(m, allLogits, done * c.vocabSize());
+                logits(m, allLogits, done * c.vocabSize(), false);
             }
         }
         if (lastLogits != null) {
@@ -84,13 +84,14 @@ public final class Transformer {
         }
     }
 
-    private void logits(int m, float[] out, int outOff) {
+    /** Logits of the chunk's m rows into out[outOff ..]; row-wise products keep batched decode exact. */
+    private void logits(int m, float[] out, int outOff, boolean rowwise) {
         float[] normed = new float[m * c.dim()];
         for (int t = 0; t < m; t++) {
             rmsnorm(normed, t * c.dim(), x, t * c.dim(), w.outputNorm(), c.dim());
         }
         float[] tmp = outOff == 0 && out.length == m * c.vocabSize() ? out : new float[m * c.vocabSize()];
-        w.output().matmul(normed, tmp, m, c.vocabSize(), c.dim());
+        mul(w.output(), rowwise, normed, tmp, m, c.vocabSize(), c.dim());
         if (tmp != out) {
             System.arraycopy(tmp, 0, out, outOff, m * c.vocabSize());
         }
@@ -115,15 +116,7 @@ public final class Transformer {
         for (KvCache cache : caches) {
             cache.advance(1);
         }
-        logitsRowwise(n, logits);
-    }
-
-    private void logitsRowwise(int m, float[] out) {
-        float[] normed = new float[m * c.dim()];
-        for (int t = 0; t < m; t++) {
-            rmsnorm(normed, t * c.dim(), x, t * c.dim(), w.outputNorm(), c.dim());
-        }
-        w.output().matmulRowwise(normed, out, m, c.vocabSize(), c.dim());
+        logits(n, logits, 0, true);
     }
 
     private void forwardChunk(int[] tokens, int from, int m, KvCache cache) {
