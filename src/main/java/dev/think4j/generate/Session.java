@@ -5,7 +5,6 @@ import dev.think4j.kv.CompressedKvCache;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;
 import dev.think4j.model.Transformer;
-import dev.think4j.tokenizer.StreamingDecoder;
 import dev.think4j.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.List;
@@ -96,73 +95,36 @@ public final class Session {
         cache.endPrefill();
         long t1 = System.nanoTime();
 
-        Sampler sampler = new Sampler(samplerConfig);
-        StreamingDecoder decoder = tokenizer.newStreamingDecoder();
-        StopStringMatcher stops = new StopStringMatcher(stopStrings == null ? List.of() : stopStrings);
+        TokenStepper stepper = new TokenStepper(tokenizer, samplerConfig, stopStrings, stopTokens, maxTokens);
         StringBuilder text = new StringBuilder();
-        int[] out = new int[Math.max(16, maxTokens)];
-        int produced = 0;
-        StopReason reason = StopReason.LENGTH;
-        int[] one = new int[1];
-        while (true) {
-            if (produced >= maxTokens) {
-                reason = StopReason.LENGTH;
-                break;
+        Consumer<String> emit = piece -> {
+            text.append(piece);
+            if (onText != null) {
+                onText.accept(piece);
             }
+        };
+        StopReason reason = maxTokens == 0 ? StopReason.LENGTH : null;
+        int[] one = new int[1];
+        while (reason == null) {
             if (cancelled != null && cancelled.getAsBoolean()) {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            int next = sampler.sample(logits, history, historyLength);
-            if (tokenizer.isEndOfGeneration(next) || contains(stopTokens, next)) {
-                reason = StopReason.EOS;
-                break;
-            }
-            out[produced++] = next;
-            String piece = decoder.push(next);
-            String emitted = stops.accept(piece);
-            text.append(emitted);
-            if (onText != null && !emitted.isEmpty()) {
-                onText.accept(emitted);
-            }
-            if (stops.matched()) {
-                reason = StopReason.STOP;
-                break;
-            }
-            if (produced >= maxTokens) {
-                reason = StopReason.LENGTH;
-                break;
-            }
-            if (cache.maxLength() + 1 > contextLength) {
-                reason = StopReason.CONTEXT;
-                break;
-            }
-            one[0] = next;
-            transformer.forward(one, 0, 1, cache, logits, null);
-            record(one);
-        }
-        if (reason != StopReason.STOP) {
-            String rest = stops.finish(decoder.flush());
-            text.append(rest);
-            if (onText != null && !rest.isEmpty()) {
-                onText.accept(rest);
+            reason = stepper.step(logits, history, historyLength, cache.maxLength(), contextLength, emit);
+            if (reason == null) {
+                one[0] = stepper.token();
+                transformer.forward(one, 0, 1, cache, logits, null);
+                record(one);
             }
         }
+        stepper.finish(reason, emit);
         long t2 = System.nanoTime();
         double prefillTps = promptIds.length / Math.max(1e-9, (t1 - t0) / 1e9);
+        int produced = stepper.produced();
         int decodeSteps = Math.max(0, produced - 1);
         double decodeTps = decodeSteps == 0 ? 0 : decodeSteps / Math.max(1e-9, (t2 - t1) / 1e9);
-        return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), text.toString(), reason,
+        return new GenerationResult(promptIds.clone(), stepper.outputIds(), text.toString(), reason,
                 cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps, t1 - t0, t2 - t1);
-    }
-
-    private static boolean contains(int[] ids, int id) {
-        for (int i : ids) {
-            if (i == id) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void record(int[] ids) {

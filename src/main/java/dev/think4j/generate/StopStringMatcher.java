@@ -6,7 +6,7 @@ import java.util.List;
  * Holds back streamed text that might be the beginning of a stop string, so a stop string is
  * never shown to the user, and cuts the text where one completes.
  */
-public final class StopStringMatcher {
+final class StopStringMatcher {
     private final List<String> stops;
     private final StringBuilder pending = new StringBuilder();
     private boolean matched;

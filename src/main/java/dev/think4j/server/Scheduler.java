@@ -1,8 +1,7 @@
 package dev.think4j.server;
 
-import dev.think4j.generate.Sampler;
 import dev.think4j.generate.StopReason;
-import dev.think4j.generate.StopStringMatcher;
+import dev.think4j.generate.TokenStepper;
 import dev.think4j.kv.CompressedKvCache;
 import dev.think4j.kv.KvSpec;
 import dev.think4j.model.Model;
@@ -198,8 +197,8 @@ public final class Scheduler implements AutoCloseable {
             cached = new int[0];
             cache = model.newCache(KvSpec.parse(r.kvSpec()));
         }
-        Sequence s = new Sequence(handle, cache, cached, new Sampler(r.sampler()), tokenizer.newStreamingDecoder(),
-                new StopStringMatcher(r.stops()), model.config().vocabSize(), reservation);
+        Sequence s = new Sequence(handle, cache, cached,
+                new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens()), model.config().vocabSize(), reservation);
         try {
             int[] prompt = r.promptIds();
             int from = cached.length;
@@ -269,38 +268,20 @@ public final class Scheduler implements AutoCloseable {
         if (s.handle.cancelled()) {
             return StopReason.CANCELLED;
         }
-        GenerationRequest r = s.request();
-        int next = s.sampler.sample(s.logits, s.fed, s.fedLength);
-        if (tokenizer.isEndOfGeneration(next) || contains(r.stopTokens(), next)) {
-            return StopReason.EOS;
+        int before = s.stepper.produced();
+        StopReason reason = s.stepper.step(s.logits, s.fed, s.fedLength, s.fedLength, contextLength,
+                text -> s.handle.post(new SequenceHandle.Text(text)));
+        stepTokens += s.stepper.produced() - before;
+        if (reason == null) {
+            s.pending = s.stepper.token();
         }
-        s.produced++;
-        stepTokens++;
-        String emitted = s.stops.accept(s.decoder.push(next));
-        if (!emitted.isEmpty()) {
-            s.handle.post(new SequenceHandle.Text(emitted));
-        }
-        if (s.stops.matched()) {
-            return StopReason.STOP;
-        }
-        if (s.produced >= r.maxTokens()) {
-            return StopReason.LENGTH;
-        }
-        if (s.fedLength + 1 > contextLength) {
-            return StopReason.CONTEXT;
-        }
-        s.pending = next;
-        return null;
+        return reason;
     }
 
     private void finish(Sequence s, StopReason reason) {
-        if (reason == StopReason.STOP) {
-            // the matched stop string's own tokens count as produced, as OpenAI counts them
-        } else if (reason != StopReason.CANCELLED) {
-            String rest = s.stops.finish(s.decoder.flush());
-            if (!rest.isEmpty()) {
-                s.handle.post(new SequenceHandle.Text(rest));
-            }
+        // after a stop string nothing more is shown; its own tokens count as produced, as OpenAI counts them
+        if (reason != StopReason.CANCELLED) {
+            s.stepper.finish(reason, text -> s.handle.post(new SequenceHandle.Text(text)));
         }
         budget.release(s.reservation);
         s.reservation = 0;
@@ -310,7 +291,7 @@ public final class Scheduler implements AutoCloseable {
         } else {
             prefixes.put(s.request().kvSpec(), s.fedIds(), s.cache);
         }
-        s.handle.post(new SequenceHandle.Finished(reason, s.request().promptIds().length, s.produced, s.reusedPrefix));
+        s.handle.post(new SequenceHandle.Finished(reason, s.request().promptIds().length, s.stepper.produced(), s.reusedPrefix));
     }
 
     private void fail(Sequence s, ApiException error) {
@@ -330,15 +311,6 @@ public final class Scheduler implements AutoCloseable {
             queued = queue.size();
         }
         metrics.gauges(inUse, budget.reserved(), budget.prefixBytes(), prefixes.size(), active.size(), queued);
-    }
-
-    private static boolean contains(int[] ids, int id) {
-        for (int i : ids) {
-            if (i == id) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void shutdownAll() {

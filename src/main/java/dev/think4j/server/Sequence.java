@@ -1,36 +1,28 @@
 package dev.think4j.server;
 
-import dev.think4j.generate.Sampler;
-import dev.think4j.generate.StopStringMatcher;
+import dev.think4j.generate.TokenStepper;
 import dev.think4j.kv.CompressedKvCache;
-import dev.think4j.tokenizer.StreamingDecoder;
 import java.util.Arrays;
 
 /** A running sequence: its cache, the ids the cache holds, and its decode state. Scheduler thread only. */
 final class Sequence {
     final SequenceHandle handle;
     final CompressedKvCache cache;
-    final Sampler sampler;
-    final StreamingDecoder decoder;
-    final StopStringMatcher stops;
+    final TokenStepper stepper;
     final float[] logits;
     final int reusedPrefix;
     /** Ids fed to the cache, in order (prompt, then every decoded token that went through the model). */
     int[] fed;
     int fedLength;
-    int produced;
     /** Bytes this sequence holds in the budget. */
     long reservation;
     /** Token sampled this step, to be fed in the batch. */
     int pending;
 
-    Sequence(SequenceHandle handle, CompressedKvCache cache, int[] cachedIds, Sampler sampler, StreamingDecoder decoder,
-             StopStringMatcher stops, int vocab, long reservation) {
+    Sequence(SequenceHandle handle, CompressedKvCache cache, int[] cachedIds, TokenStepper stepper, int vocab, long reservation) {
         this.handle = handle;
         this.cache = cache;
-        this.sampler = sampler;
-        this.decoder = decoder;
-        this.stops = stops;
+        this.stepper = stepper;
         this.logits = new float[vocab];
         this.reusedPrefix = cachedIds.length;
         this.fed = Arrays.copyOf(cachedIds, Math.max(16, cachedIds.length + handle.request().promptIds().length
