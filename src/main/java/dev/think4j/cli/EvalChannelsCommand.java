@@ -50,7 +50,7 @@ public final class EvalChannelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        modelOptions.apply();
+        modelOptions.applyThreads();
         if (window < 1 || maxRows < 1) {
             throw new Think4jException("--window and --max-rows must be >= 1");
         }

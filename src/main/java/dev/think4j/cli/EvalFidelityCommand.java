@@ -45,7 +45,7 @@ public final class EvalFidelityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        modelOptions.apply();
+        modelOptions.applyThreads();
         List<KvPolicy> policies = modelOptions.policies(false);
         if (policies.stream().anyMatch(KvPolicy::isNone)) {
             throw new Think4jException("fidelity compares compressed settings with the full cache; give --kv settings other than 'full'");

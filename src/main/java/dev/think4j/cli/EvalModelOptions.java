@@ -3,34 +3,15 @@ package dev.think4j.cli;
 import dev.think4j.Think4jException;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvSpec;
-import dev.think4j.tensor.Parallel;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Model options of the eval tasks: like {@link ModelOptions}, but --kv may name several settings. */
-public final class EvalModelOptions {
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
-            description = "GGUF model file (default: the bundled models/stories260K.gguf)")
-    Path model;
-
+public final class EvalModelOptions extends EngineOptions {
     @Option(names = "--kv", paramLabel = "SPEC",
             description = "KV cache setting(s); repeat the option or separate specs by ';' or spaces (default: full)")
     List<String> kv = new ArrayList<>();
-
-    @Option(names = "--ctx", paramLabel = "N", description = "context length (default: the model's)")
-    Integer ctx;
-
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--chunk", paramLabel = "N", defaultValue = "64", description = "prefill chunk size (default: ${DEFAULT-VALUE})")
-    int chunk;
-
-    Path modelPath() {
-        return model != null ? model : DefaultModel.path();
-    }
 
     /** The distinct spec strings given, in order ("full" when none). */
     List<String> specs() {
@@ -70,27 +51,5 @@ public final class EvalModelOptions {
             throw new Think4jException("this task takes one --kv setting, got " + s.size() + ": " + s);
         }
         return KvSpec.parse(s.getFirst());
-    }
-
-    void apply() {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new Think4jException("--threads must be >= 1, got " + threads);
-            }
-            Parallel.setThreads(threads);
-        }
-        if (chunk < 1) {
-            throw new Think4jException("--chunk must be >= 1, got " + chunk);
-        }
-    }
-
-    int contextLength(int modelContext) {
-        if (ctx == null) {
-            return modelContext;
-        }
-        if (ctx < 2) {
-            throw new Think4jException("--ctx must be >= 2, got " + ctx);
-        }
-        return ctx;
     }
 }

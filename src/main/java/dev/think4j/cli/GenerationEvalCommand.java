@@ -56,7 +56,7 @@ abstract class GenerationEvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        modelOptions.apply();
+        modelOptions.applyThreads();
         List<KvPolicy> policies = modelOptions.policies(withBaseline());
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter o = spec.commandLine().getOut();
