@@ -1,6 +1,7 @@
 package dev.think4j.kv;
 
 import dev.think4j.gguf.GgmlType;
+import dev.think4j.tensor.Quantizer;
 
 /**
  * llama.cpp-style block-quantized KV rows (q8_0 or q4_0): each token's channels in blocks of
@@ -47,7 +48,7 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
                 for (int c = c0; c < c1; c++) {
                     amax = Math.max(amax, Math.abs(row[c]));
                 }
-                d = KiviStores.f16(amax / 127f);
+                d = Quantizer.halfRound(amax / 127f);
                 for (int c = c0; c < c1; c++) {
                     codes[cb + c] = (byte) (d == 0 ? 0 : Math.max(-127, Math.min(127, Math.round(row[c] / d))));
                 }
@@ -58,7 +59,7 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
                         max = row[c];
                     }
                 }
-                d = KiviStores.f16(max / -8f);
+                d = Quantizer.halfRound(max / -8f);
                 for (int c = c0; c < c1; c++) {
                     int q = d == 0 ? 8 : Math.max(0, Math.min(15, Math.round(row[c] / d) + 8));
                     int idx = cb + c / 2;

@@ -1,5 +1,7 @@
 package dev.think4j.kv;
 
+import dev.think4j.tensor.Quantizer;
+
 /**
  * KIVI's asymmetric low-bit layouts. Keys are quantized per channel over groups of G tokens (the
  * outlier structure of keys is per channel); values per token over groups of channels. Each group
@@ -8,10 +10,6 @@ package dev.think4j.kv;
  */
 final class KiviStores {
     private KiviStores() {
-    }
-
-    static float f16(float x) {
-        return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 
     /** Packed unsigned codes of a fixed bit width. */
@@ -37,8 +35,8 @@ final class KiviStores {
 
     /** min/max quantization of one group: returns {scale, zero} after F16 rounding. */
     static float[] fit(float min, float max, int bits) {
-        float zero = f16(min);
-        float scale = f16((max - zero) / ((1 << bits) - 1));
+        float zero = Quantizer.halfRound(min);
+        float scale = Quantizer.halfRound((max - zero) / ((1 << bits) - 1));
         return new float[] {scale, zero};
     }
 

@@ -64,7 +64,8 @@ public final class Quantizer {
         return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
-    private static float halfRound(float f) {
+    /** The nearest F16 value, as a float (scales stored as F16 round exactly like this). */
+    public static float halfRound(float f) {
         return Float.float16ToFloat(Float.floatToFloat16(f));
     }
 
