@@ -12,7 +12,5 @@ public record GenerationResult(
         long kvBytes,
         long kvBytesUncompressed,
         double prefillTokensPerSecond,
-        double decodeTokensPerSecond,
-        long prefillNanos,
-        long decodeNanos) {
+        double decodeTokensPerSecond) {
 }

@@ -124,7 +124,7 @@ public final class Session {
         int decodeSteps = Math.max(0, produced - 1);
         double decodeTps = decodeSteps == 0 ? 0 : decodeSteps / Math.max(1e-9, (t2 - t1) / 1e9);
         return new GenerationResult(promptIds.clone(), stepper.outputIds(), text.toString(), reason,
-                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps, t1 - t0, t2 - t1);
+                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps);
     }
 
     private void record(int[] ids) {

@@ -12,6 +12,8 @@ public final class CompressedKvCache implements KvCache {
 
     private final KvShape shape;
     private final KvPolicy policy;
+    /** Presses fed decode attention; computed once since attend() runs per head, layer and token. */
+    private final java.util.List<KvPress> observers;
     private final HeadCache[][] heads;
     private final float scale;
     private final int window;
@@ -27,6 +29,7 @@ public final class CompressedKvCache implements KvCache {
     public CompressedKvCache(KvShape shape, KvPolicy policy) {
         this.shape = shape;
         this.policy = policy;
+        this.observers = policy.presses().stream().filter(KvPress::observesAttention).toList();
         this.heads = new HeadCache[shape.layers()][shape.kvHeads()];
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
@@ -105,12 +108,10 @@ public final class CompressedKvCache implements KvCache {
             s[1] = new float[shape.headDim()];
         }
         head.attend(q, qOff, out, outOff, scale, s[0], s[1]);
-        if (prefilled && policy.observesAttention()) {
-            for (KvPress p : policy.presses()) {
-                if (p.observesAttention()) {
-                    synchronized (head) {
-                        p.observeAttention(head, s[0], 0, n);
-                    }
+        if (prefilled && !observers.isEmpty()) {
+            synchronized (head) {
+                for (KvPress p : observers) {
+                    p.observeAttention(head, s[0], 0, n);
                 }
             }
         }

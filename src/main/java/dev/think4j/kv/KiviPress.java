@@ -27,11 +27,6 @@ public final class KiviPress implements KvPress {
             }
 
             @Override
-            public int granularity() {
-                return group;
-            }
-
-            @Override
             public Class<?> keyStoreClass() {
                 return KiviStores.Keys.class;
             }

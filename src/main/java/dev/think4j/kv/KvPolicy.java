@@ -35,10 +35,6 @@ public record KvPolicy(List<KvPress> presses) {
         return w;
     }
 
-    public boolean observesAttention() {
-        return presses.stream().anyMatch(KvPress::observesAttention);
-    }
-
     public String spec() {
         return presses.isEmpty() ? "full" : presses.stream().map(KvPress::spec).collect(Collectors.joining("+"));
     }

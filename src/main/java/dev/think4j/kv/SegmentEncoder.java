@@ -9,11 +9,6 @@ public interface SegmentEncoder {
 
     ValueStore encodeValues(float[][] rows, int width);
 
-    /** Tokens per encoded unit: flushes from the tail move whole multiples of it (KIVI groups). */
-    default int granularity() {
-        return 1;
-    }
-
     /** True when flushed rows may be appended to the last segment's stores instead of a new segment. */
     default boolean appendable() {
         return false;
