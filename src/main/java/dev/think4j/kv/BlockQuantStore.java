@@ -2,6 +2,7 @@ package dev.think4j.kv;
 
 import dev.think4j.gguf.GgmlType;
 import dev.think4j.tensor.Quantizer;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * llama.cpp-style block-quantized KV rows (q8_0 or q4_0): each token's channels in blocks of
@@ -93,6 +94,20 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
 
     @Override
     public void scores(float[] q, int qOff, float[] out, int outOff) {
+        if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0) {
+            for (int t = 0; t < tokens; t++) {
+                FloatVector acc = FloatVector.zero(PackedCodes.F);
+                for (int b = 0; b < blocksPerRow; b++) {
+                    FloatVector blk = FloatVector.zero(PackedCodes.F);
+                    for (int c = b * block; c < Math.min(width, b * block + block); c += PackedCodes.LANES) {
+                        blk = codes(t, c).fma(FloatVector.fromArray(PackedCodes.F, q, qOff + c), blk);
+                    }
+                    acc = blk.fma(FloatVector.broadcast(PackedCodes.F, scales[t * blocksPerRow + b]), acc);
+                }
+                out[outOff + t] = VectorMath.sumLanes(acc);
+            }
+            return;
+        }
         for (int t = 0; t < tokens; t++) {
             float acc = 0f;
             for (int c = 0; c < width; c++) {
@@ -102,8 +117,28 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
         }
     }
 
+    /** Token t's codes for channels c .. c+7 (c a multiple of 8), without the block scale. */
+    private FloatVector codes(int t, int c) {
+        if (type == GgmlType.Q8_0) {
+            return PackedCodes.bytes(codes, t * codeBytesPerRow + c);
+        }
+        return PackedCodes.unpack(PackedCodes.word(codes, t * width + c, 4), 4).sub(8f);
+    }
+
     @Override
     public void accumulate(float[] p, int pOff, float[] out, int outOff) {
+        if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0) {
+            for (int c = 0; c < width; c += PackedCodes.LANES) {
+                int b = c / block;
+                FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c);
+                for (int t = 0; t < tokens; t++) {
+                    float w = p[pOff + t] * scales[t * blocksPerRow + b];
+                    acc = codes(t, c).fma(FloatVector.broadcast(PackedCodes.F, w), acc);
+                }
+                acc.intoArray(out, outOff + c);
+            }
+            return;
+        }
         for (int t = 0; t < tokens; t++) {
             float pt = p[pOff + t];
             for (int c = 0; c < width; c++) {

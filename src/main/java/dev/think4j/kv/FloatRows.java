@@ -1,10 +1,17 @@
 package dev.think4j.kv;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * Row-major float32 rows of a fixed width: the dense layout, used for full-width tails and for
- * channel-pruned (physically compacted) segments. Serves as key store and value store.
+ * Row-major float32 value rows of a fixed width: full-width tails and float segments (keys use
+ * {@link FloatKeyBlocks}, whose layout suits q . k). Accumulating p_t * v_t walks the tokens with
+ * the output channels held in registers.
  */
-public final class FloatRows implements KeyStore, ValueStore, AppendableStore, RowRemovable {
+public final class FloatRows implements ValueStore, AppendableStore, RowRemovable {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= S.length();
+
     private final int width;
     private float[] data;
     private int count;
@@ -89,23 +96,48 @@ public final class FloatRows implements KeyStore, ValueStore, AppendableStore, R
         return data[t * width + c];
     }
 
-    /** Direct access for kernels that read rows in place. */
-    public float[] array() {
-        return data;
-    }
-
-    @Override
-    public void scores(float[] q, int qOff, float[] out, int outOff) {
-        for (int t = 0; t < count; t++) {
-            out[outOff + t] = VectorMath.dot(q, qOff, data, t * width, width);
-        }
-    }
-
     @Override
     public void accumulate(float[] p, int pOff, float[] out, int outOff) {
-        for (int t = 0; t < count; t++) {
-            VectorMath.axpy(p[pOff + t], data, t * width, out, outOff, width);
+        int c = 0;
+        if (VECTOR) {
+            for (; c + 32 <= width; c += 32) {
+                accumulate32(p, pOff, out, outOff + c, c);
+            }
+            for (; c + 8 <= width; c += 8) {
+                FloatVector a = FloatVector.fromArray(S, out, outOff + c);
+                for (int t = 0; t < count; t++) {
+                    a = FloatVector.fromArray(S, data, t * width + c).fma(FloatVector.broadcast(S, p[pOff + t]), a);
+                }
+                a.intoArray(out, outOff + c);
+            }
         }
+        for (; c < width; c++) {
+            float a = out[outOff + c];
+            for (int t = 0; t < count; t++) {
+                a = Math.fma(data[t * width + c], p[pOff + t], a);
+            }
+            out[outOff + c] = a;
+        }
+    }
+
+    /** 32 output channels at once: four independent chains of multiply-adds over the tokens. */
+    private void accumulate32(float[] p, int pOff, float[] out, int o, int c) {
+        FloatVector a0 = FloatVector.fromArray(S, out, o);
+        FloatVector a1 = FloatVector.fromArray(S, out, o + 8);
+        FloatVector a2 = FloatVector.fromArray(S, out, o + 16);
+        FloatVector a3 = FloatVector.fromArray(S, out, o + 24);
+        for (int t = 0; t < count; t++) {
+            FloatVector pt = FloatVector.broadcast(S, p[pOff + t]);
+            int r = t * width + c;
+            a0 = FloatVector.fromArray(S, data, r).fma(pt, a0);
+            a1 = FloatVector.fromArray(S, data, r + 8).fma(pt, a1);
+            a2 = FloatVector.fromArray(S, data, r + 16).fma(pt, a2);
+            a3 = FloatVector.fromArray(S, data, r + 24).fma(pt, a3);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + 8);
+        a2.intoArray(out, o + 16);
+        a3.intoArray(out, o + 24);
     }
 
     @Override

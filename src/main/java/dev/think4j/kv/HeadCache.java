@@ -16,7 +16,7 @@ public final class HeadCache {
     private final int kvHead;
     private final int headDim;
     private final List<Segment> segments = new ArrayList<>();
-    private FloatRows tailKeys;
+    private FloatKeyBlocks tailKeys;
     private FloatRows tailValues;
 
     private int[] keyChannels;
@@ -30,7 +30,7 @@ public final class HeadCache {
         this.layer = layer;
         this.kvHead = kvHead;
         this.headDim = headDim;
-        this.tailKeys = new FloatRows(headDim, 16);
+        this.tailKeys = new FloatKeyBlocks(headDim, 16);
         this.tailValues = new FloatRows(headDim, 16);
     }
 
@@ -63,7 +63,7 @@ public final class HeadCache {
         return Collections.unmodifiableList(segments);
     }
 
-    public FloatRows tailKeys() {
+    public FloatKeyBlocks tailKeys() {
         return tailKeys;
     }
 
@@ -142,7 +142,7 @@ public final class HeadCache {
         int encoded = plan.encodedPrefix(body);
         addBody(plan, kept, 0, encoded, plan.encoder());
         addBody(plan, kept, encoded, body, SegmentEncoder.FLOAT);
-        FloatRows newKeys = new FloatRows(headDim, tail + 16);
+        FloatKeyBlocks newKeys = new FloatKeyBlocks(headDim, tail + 16);
         FloatRows newValues = new FloatRows(headDim, tail + 16);
         for (int i = body; i < kept.length; i++) {
             newKeys.append(keys[kept[i]], 0);

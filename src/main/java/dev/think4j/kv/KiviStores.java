@@ -1,6 +1,7 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Quantizer;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * KIVI's asymmetric low-bit layouts. Keys are quantized per channel over groups of G tokens (the
@@ -102,11 +103,16 @@ final class KiviStores {
         @Override
         public void scores(float[] q, int qOff, float[] out, int outOff) {
             float[] qs = new float[width];
+            boolean vector = PackedCodes.VECTOR && group % PackedCodes.LANES == 0;
             for (int g = 0; g < tokens / group; g++) {
                 float constant = 0f;
                 for (int c = 0; c < width; c++) {
                     qs[c] = q[qOff + c] * scale[g * width + c];
                     constant += q[qOff + c] * zero[g * width + c];
+                }
+                if (vector) {
+                    scoreGroup(g, qs, constant, out, outOff + g * group);
+                    continue;
                 }
                 for (int t = 0; t < group; t++) {
                     float acc = constant;
@@ -115,6 +121,19 @@ final class KiviStores {
                     }
                     out[outOff + g * group + t] = acc;
                 }
+            }
+        }
+
+        /** Eight tokens of a group at a time: each channel's codes for them are one packed word. */
+        private void scoreGroup(int g, float[] qs, float constant, float[] out, int o) {
+            for (int t0 = 0; t0 < group; t0 += PackedCodes.LANES) {
+                FloatVector acc = FloatVector.broadcast(PackedCodes.F, constant);
+                int first = g * width * group + t0;
+                for (int c = 0; c < width; c++) {
+                    int word = PackedCodes.word(codes.data, first + c * group, bits);
+                    acc = PackedCodes.unpack(word, bits).fma(FloatVector.broadcast(PackedCodes.F, qs[c]), acc);
+                }
+                acc.intoArray(out, o + t0);
             }
         }
 
@@ -183,6 +202,10 @@ final class KiviStores {
         @Override
         public void accumulate(float[] p, int pOff, float[] out, int outOff) {
             int groupsPerRow = (width + group - 1) / group;
+            if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0) {
+                accumulateVector(p, pOff, out, outOff, groupsPerRow);
+                return;
+            }
             for (int t = 0; t < tokens; t++) {
                 float pt = p[pOff + t];
                 for (int gi = 0; gi < groupsPerRow; gi++) {
@@ -192,6 +215,33 @@ final class KiviStores {
                     for (int c = gi * group; c < c1; c++) {
                         out[outOff + c] += sc * codes.get(t * width + c) + zr;
                     }
+                }
+            }
+        }
+
+        /**
+         * Eight output channels at a time held in a register across all tokens; the zero points
+         * contribute sum_t p_t * zero_t per channel group, added once at the end.
+         */
+        private void accumulateVector(float[] p, int pOff, float[] out, int outOff, int groupsPerRow) {
+            for (int c0 = 0; c0 < width; c0 += PackedCodes.LANES) {
+                int gi = c0 / group;
+                FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
+                for (int t = 0; t < tokens; t++) {
+                    float sc = p[pOff + t] * scale[t * groupsPerRow + gi];
+                    int word = PackedCodes.word(codes.data, t * width + c0, bits);
+                    acc = PackedCodes.unpack(word, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
+                }
+                acc.intoArray(out, outOff + c0);
+            }
+            for (int gi = 0; gi < groupsPerRow; gi++) {
+                float z = 0f;
+                for (int t = 0; t < tokens; t++) {
+                    z += p[pOff + t] * zero[t * groupsPerRow + gi];
+                }
+                int c1 = Math.min(width, gi * group + group);
+                for (int c = gi * group; c < c1; c++) {
+                    out[outOff + c] += z;
                 }
             }
         }

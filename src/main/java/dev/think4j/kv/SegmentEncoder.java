@@ -16,13 +16,13 @@ public interface SegmentEncoder {
 
     /** The key store class this encoder produces (to recognise a segment it may append to). */
     default Class<?> keyStoreClass() {
-        return FloatRows.class;
+        return FloatKeyBlocks.class;
     }
 
     SegmentEncoder FLOAT = new SegmentEncoder() {
         @Override
         public KeyStore encodeKeys(float[][] rows, int width) {
-            return rowsOf(rows, width);
+            return FloatKeyBlocks.of(rows, width);
         }
 
         @Override

@@ -1,6 +1,8 @@
 package dev.think4j.kv;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small float kernels used by attention over cached rows. */
@@ -55,21 +57,92 @@ public final class VectorMath {
         }
     }
 
-    /** In-place softmax of v[off .. off+n); returns nothing, leaves probabilities. */
+    /**
+     * In-place softmax of v[off .. off+n). Exponentials use {@link #exp} (vector lanes and scalar
+     * remainder share one formula), sums run in a fixed order, so results do not depend on JIT state.
+     */
     public static void softmax(float[] v, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, v[off + i]);
         }
+        int i = 0;
         float sum = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(v[off + i] - max);
+        int upper = E.loopBound(n);
+        if (upper > 0) {
+            FloatVector vmax = FloatVector.broadcast(E, max);
+            FloatVector acc = FloatVector.zero(E);
+            for (; i < upper; i += E.length()) {
+                FloatVector e = exp(FloatVector.fromArray(E, v, off + i).sub(vmax));
+                e.intoArray(v, off + i);
+                acc = acc.add(e);
+            }
+            sum = sumLanes(acc);
+        }
+        for (; i < n; i++) {
+            float e = exp(v[off + i] - max);
             v[off + i] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        for (int i = 0; i < n; i++) {
+        i = 0;
+        if (upper > 0) {
+            FloatVector vinv = FloatVector.broadcast(E, inv);
+            for (; i < upper; i += E.length()) {
+                FloatVector.fromArray(E, v, off + i).mul(vinv).intoArray(v, off + i);
+            }
+        }
+        for (; i < n; i++) {
             v[off + i] *= inv;
         }
+    }
+
+    private static final VectorSpecies<Float> E = FloatVector.SPECIES_256;
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693145752f;
+    private static final float LN2_LO = 1.42860677e-6f;
+    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer. */
+    private static final float ROUND = 12582912f;
+    private static final float MIN_ARG = -87f;
+
+    /**
+     * e^x for x <= 0 (softmax arguments after subtracting the max), within about 2 ulp; arguments
+     * below -87 give about 1.6e-38 instead of underflowing. Range reduction x = n ln2 + r with
+     * |r| <= ln2/2, a degree-7 Taylor polynomial, then 2^n through the exponent bits.
+     */
+    public static float exp(float x) {
+        x = Math.max(x, MIN_ARG);
+        float t = Math.fma(x, LOG2E, ROUND);
+        float n = t - ROUND;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = 1f / 5040;
+        p = Math.fma(p, r, 1f / 720);
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    /** {@link #exp(float)} on every lane, with the same operations in the same order. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(MIN_ARG);
+        FloatVector t = x.fma(LOG2E, ROUND);
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(E, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(E, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(E, 1f / 5040);
+        p = p.fma(r, FloatVector.broadcast(E, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(E, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(E, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(E, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(E, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(E, 1f));
+        p = p.fma(r, FloatVector.broadcast(E, 1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
     }
 }

@@ -1,0 +1,170 @@
+package dev.think4j.kv;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 keys laid out for decode attention: tokens in blocks of 16, and inside a block channel c
+ * of its 16 tokens is contiguous. Scoring a block is then {@code width} broadcast multiply-adds
+ * into 16 lanes with no horizontal sums (row-major keys need one horizontal sum per token, which
+ * costs more than the dot itself at head dimensions of 32..128). Used for full-width tails and
+ * channel-pruned (physically compacted) float segments.
+ */
+public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemovable {
+    static final int BLOCK = 16;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= S.length();
+
+    private final int width;
+    private float[] data;
+    private int count;
+
+    public FloatKeyBlocks(int width, int initialCapacity) {
+        this.width = width;
+        this.data = new float[blocks(Math.max(1, initialCapacity)) * BLOCK * width];
+    }
+
+    /** Copies the given rows (already narrowed to {@code width} channels). */
+    public static FloatKeyBlocks of(float[][] rows, int width) {
+        FloatKeyBlocks k = new FloatKeyBlocks(width, rows.length);
+        for (float[] row : rows) {
+            k.append(row, 0);
+        }
+        return k;
+    }
+
+    private static int blocks(int tokens) {
+        return (tokens + BLOCK - 1) / BLOCK;
+    }
+
+    private int index(int t, int c) {
+        return (t / BLOCK) * BLOCK * width + c * BLOCK + t % BLOCK;
+    }
+
+    @Override
+    public int tokens() {
+        return count;
+    }
+
+    @Override
+    public int width() {
+        return width;
+    }
+
+    public void append(float[] src, int off) {
+        int needed = blocks(count + 1) * BLOCK * width;
+        if (needed > data.length) {
+            int grown = blocks(count + count / 2 + BLOCK) * BLOCK * width;
+            data = java.util.Arrays.copyOf(data, Math.max(needed, grown));
+        }
+        int base = index(count, 0);
+        for (int c = 0; c < width; c++) {
+            data[base + c * BLOCK] = src[off + c];
+        }
+        count++;
+    }
+
+    @Override
+    public void appendRow(float[] row) {
+        append(row, 0);
+    }
+
+    public float get(int t, int c) {
+        return data[index(t, c)];
+    }
+
+    @Override
+    public void row(int t, float[] out, int outOff) {
+        int base = index(t, 0);
+        for (int c = 0; c < width; c++) {
+            out[outOff + c] = data[base + c * BLOCK];
+        }
+    }
+
+    /** Drops the first n tokens (they moved into a compressed segment) and releases spare capacity. */
+    public void removeFirst(int n) {
+        int[] keep = new int[count - n];
+        for (int i = 0; i < keep.length; i++) {
+            keep[i] = n + i;
+        }
+        retain(keep);
+    }
+
+    @Override
+    public void retain(int[] rows) {
+        float[] next = new float[blocks(Math.max(rows.length, BLOCK)) * BLOCK * width];
+        for (int i = 0; i < rows.length; i++) {
+            int from = index(rows[i], 0);
+            int to = (i / BLOCK) * BLOCK * width + i % BLOCK;
+            for (int c = 0; c < width; c++) {
+                next[to + c * BLOCK] = data[from + c * BLOCK];
+            }
+        }
+        data = next;
+        count = rows.length;
+    }
+
+    @Override
+    public void scores(float[] q, int qOff, float[] out, int outOff) {
+        int full = count / BLOCK;
+        int b = 0;
+        if (VECTOR) {
+            for (; b + 1 < full; b += 2) {
+                scorePair(q, qOff, b * BLOCK * width, out, outOff + b * BLOCK);
+            }
+        }
+        for (; b < full; b++) {
+            scoreScalar(q, qOff, b, BLOCK, out, outOff + b * BLOCK);
+        }
+        if (count % BLOCK != 0) {
+            scoreScalar(q, qOff, full, count % BLOCK, out, outOff + full * BLOCK);
+        }
+    }
+
+    /** Two blocks at once: four independent accumulator chains hide the multiply-add latency. */
+    private void scorePair(float[] q, int qOff, int base, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        int second = base + BLOCK * width;
+        for (int c = 0; c < width; c++) {
+            FloatVector qc = FloatVector.broadcast(S, q[qOff + c]);
+            int p = base + c * BLOCK;
+            int r = second + c * BLOCK;
+            a0 = FloatVector.fromArray(S, data, p).fma(qc, a0);
+            a1 = FloatVector.fromArray(S, data, p + 8).fma(qc, a1);
+            a2 = FloatVector.fromArray(S, data, r).fma(qc, a2);
+            a3 = FloatVector.fromArray(S, data, r + 8).fma(qc, a3);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + 8);
+        a2.intoArray(out, o + 16);
+        a3.intoArray(out, o + 24);
+    }
+
+    /**
+     * Same sums in the same order as the vector path (channel by channel, per token), so a token's
+     * score does not depend on whether its block was scored by vectors or here.
+     */
+    private void scoreScalar(float[] q, int qOff, int block, int tokens, float[] out, int o) {
+        int base = block * BLOCK * width;
+        for (int t = 0; t < tokens; t++) {
+            float acc = 0f;
+            for (int c = 0; c < width; c++) {
+                acc = Math.fma(data[base + c * BLOCK + t], q[qOff + c], acc);
+            }
+            out[o + t] = acc;
+        }
+    }
+
+    @Override
+    public long bytes() {
+        return (long) count * width * Float.BYTES;
+    }
+
+    /** Bytes allocated, including the unused part of the last block and spare capacity for appends. */
+    public long allocatedBytes() {
+        return (long) data.length * Float.BYTES;
+    }
+}

@@ -1,0 +1,177 @@
+package dev.think4j.kv;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.think4j.gguf.GgmlType;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The vectorised attention kernels of every KV layout against a plain computation over the rows
+ * each store decodes ({@code row(t)}): q . k_t for scores and sum_t p_t v_t for values. Widths
+ * cover full heads (64), ThinK-pruned ones (32, 45: not a multiple of the vector width) and tiny
+ * heads (8); token counts cover partial blocks.
+ */
+class AttentionKernelsTest {
+    private static final int[] WIDTHS = {64, 32, 45, 8};
+    private static final int[] TOKENS = {32, 96, 160};
+
+    private static float[][] rows(SplittableRandom rnd, int n, int width) {
+        float[][] r = new float[n][width];
+        for (float[] row : r) {
+            for (int c = 0; c < width; c++) {
+                row[c] = (float) (rnd.nextGaussian() * (c % 7 == 0 ? 4 : 1));
+            }
+        }
+        return r;
+    }
+
+    private static float[] vector(SplittableRandom rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+
+    private static final List<BiFunction<float[][], Integer, KeyStore>> KEY_STORES = List.of(
+            FloatKeyBlocks::of,
+            (r, w) -> new KiviStores.Keys(r, w, 32, 2),
+            (r, w) -> new KiviStores.Keys(r, w, 32, 4),
+            (r, w) -> new KiviStores.Keys(r, w, 16, 2),
+            (r, w) -> blockQuant(GgmlType.Q8_0, r, w),
+            (r, w) -> blockQuant(GgmlType.Q4_0, r, w));
+
+    private static final List<BiFunction<float[][], Integer, ValueStore>> VALUE_STORES = List.of(
+            (r, w) -> {
+                FloatRows f = new FloatRows(w, r.length);
+                for (float[] row : r) {
+                    f.append(row, 0);
+                }
+                return f;
+            },
+            (r, w) -> new KiviStores.Values(r, w, 32, 2),
+            (r, w) -> new KiviStores.Values(r, w, 32, 4),
+            (r, w) -> new KiviStores.Values(r, w, 16, 4),
+            (r, w) -> blockQuant(GgmlType.Q8_0, r, w),
+            (r, w) -> blockQuant(GgmlType.Q4_0, r, w));
+
+    private static BlockQuantStore blockQuant(GgmlType type, float[][] rows, int width) {
+        BlockQuantStore s = new BlockQuantStore(type, width, 4);
+        for (float[] row : rows) {
+            s.appendRow(row);
+        }
+        return s;
+    }
+
+    @Test
+    void keyScoresMatchPlainDotProductsOfDecodedRows() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (var make : KEY_STORES) {
+            for (int width : WIDTHS) {
+                for (int n : TOKENS) {
+                    KeyStore store = make.apply(rows(rnd, n, width), width);
+                    float[] q = vector(rnd, width + 3);
+                    float[] got = new float[n + 5];
+                    store.scores(q, 3, got, 5);
+                    float[] row = new float[width];
+                    for (int t = 0; t < n; t++) {
+                        store.row(t, row, 0);
+                        double want = 0;
+                        double mag = 0;
+                        for (int c = 0; c < width; c++) {
+                            want += (double) q[3 + c] * row[c];
+                            mag += Math.abs((double) q[3 + c] * row[c]);
+                        }
+                        assertThat((double) got[5 + t]).as("%s width %d tokens %d token %d", store.getClass().getSimpleName(), width, n, t)
+                                .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void valueAccumulationMatchesPlainWeightedSumsOfDecodedRows() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (var make : VALUE_STORES) {
+            for (int width : WIDTHS) {
+                for (int n : TOKENS) {
+                    ValueStore store = make.apply(rows(rnd, n, width), width);
+                    float[] p = vector(rnd, n + 2);
+                    float[] got = vector(rnd, width + 1);
+                    float[] start = got.clone();
+                    store.accumulate(p, 2, got, 1);
+                    float[] row = new float[width];
+                    double[] want = new double[width];
+                    double[] mag = new double[width];
+                    for (int t = 0; t < n; t++) {
+                        store.row(t, row, 0);
+                        for (int c = 0; c < width; c++) {
+                            want[c] += (double) p[2 + t] * row[c];
+                            mag[c] += Math.abs((double) p[2 + t] * row[c]);
+                        }
+                    }
+                    assertThat(got[0]).isEqualTo(start[0]);
+                    for (int c = 0; c < width; c++) {
+                        assertThat((double) got[1 + c]).as("%s width %d tokens %d channel %d", store.getClass().getSimpleName(), width, n, c)
+                                .isCloseTo(start[1 + c] + want[c], org.assertj.core.api.Assertions.within(1e-5 * (mag[c] + 1)));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void blockedKeysSurviveAppendsRemovalsAndRetains() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        float[][] r = rows(rnd, 70, 45);
+        FloatKeyBlocks k = new FloatKeyBlocks(45, 1);
+        for (float[] row : r) {
+            k.append(row, 0);
+        }
+        k.removeFirst(5);
+        k.retain(new int[] {0, 1, 17, 40, 64});
+        float[] got = new float[45];
+        int[] original = {5, 6, 22, 45, 69};
+        for (int i = 0; i < original.length; i++) {
+            k.row(i, got, 0);
+            assertThat(got).containsExactly(r[original[i]]);
+        }
+        assertThat(k.tokens()).isEqualTo(5);
+        assertThat(k.bytes()).isEqualTo(5L * 45 * Float.BYTES);
+    }
+
+    @Test
+    void expIsWithinTwoUlpOfMathExpAndSoftmaxSumsToOne() {
+        for (float x = -87f; x <= 0f; x += 0.0173f) {
+            float want = (float) Math.exp(x);
+            assertThat(Math.abs(VectorMath.exp(x) - want)).as("exp(%s)", x).isLessThanOrEqualTo(2 * Math.ulp(want));
+        }
+        assertThat(VectorMath.exp(-1000f)).isBetween(0f, 1e-37f);
+        SplittableRandom rnd = new SplittableRandom(10);
+        for (int n : new int[] {1, 7, 8, 33, 1000}) {
+            float[] v = vector(rnd, n);
+            double max = Double.NEGATIVE_INFINITY;
+            for (float x : v) {
+                max = Math.max(max, x * 5);
+            }
+            double[] e = new double[n];
+            double z = 0;
+            for (int i = 0; i < n; i++) {
+                e[i] = Math.exp(v[i] * 5 - max);
+                z += e[i];
+            }
+            float[] s = new float[n];
+            for (int i = 0; i < n; i++) {
+                s[i] = v[i] * 5;
+            }
+            VectorMath.softmax(s, 0, n);
+            for (int i = 0; i < n; i++) {
+                assertThat((double) s[i]).isCloseTo(e[i] / z, org.assertj.core.api.Assertions.within(1e-6));
+            }
+        }
+    }
+}
