@@ -90,28 +90,32 @@ public final class CompressedKvCache implements KvCache {
         HeadCache[] layerHeads = heads[layer];
         long work = (long) shape.heads() * layerHeads[0].length() * d;
         if (work >= PARALLEL_WORK) {
-            Parallel.forRange(shape.heads(), h -> attendHead(layerHeads[h / group], q, qOff + h * d, out, outOff + h * d));
+            Parallel.forRange(shape.kvHeads(), g -> attendGroup(layerHeads[g], q, qOff + g * group * d, out, outOff + g * group * d));
         } else {
-            for (int h = 0; h < shape.heads(); h++) {
-                attendHead(layerHeads[h / group], q, qOff + h * d, out, outOff + h * d);
+            for (int g = 0; g < shape.kvHeads(); g++) {
+                attendGroup(layerHeads[g], q, qOff + g * group * d, out, outOff + g * group * d);
             }
         }
     }
 
-    private void attendHead(HeadCache head, float[] q, int qOff, float[] out, int outOff) {
+    /** The query heads of one KV head together, so its keys and values are read once per token. */
+    private void attendGroup(HeadCache head, float[] q, int qOff, float[] out, int outOff) {
         float[][] s = scratch.get();
+        int group = shape.groupSize();
         int n = head.length();
-        if (s[0] == null || s[0].length < n) {
-            s[0] = new float[Math.max(n, 256) * 3 / 2];
+        if (s[0] == null || s[0].length < group * n) {
+            s[0] = new float[Math.max(n, 256) * group * 3 / 2];
         }
-        if (s[1] == null || s[1].length < shape.headDim()) {
-            s[1] = new float[shape.headDim()];
+        if (s[1] == null || s[1].length < group * shape.headDim()) {
+            s[1] = new float[group * shape.headDim()];
         }
-        head.attend(q, qOff, out, outOff, scale, s[0], s[1]);
+        head.attend(q, qOff, group, out, outOff, scale, s[0], s[1]);
         if (prefilled && !observers.isEmpty()) {
             synchronized (head) {
-                for (KvPress p : observers) {
-                    p.observeAttention(head, s[0], 0, n);
+                for (int i = 0; i < group; i++) {
+                    for (KvPress p : observers) {
+                        p.observeAttention(head, s[0], i * n, n);
+                    }
                 }
             }
         }

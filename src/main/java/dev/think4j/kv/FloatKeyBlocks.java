@@ -121,6 +121,68 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
         }
     }
 
+    /** Four queries of a GQA group per pass: each key block is loaded once for all four. */
+    @Override
+    public void scores(float[] q, int qOff, int qStride, int nq, float[] out, int outOff, int outStride) {
+        int i = 0;
+        if (VECTOR) {
+            for (; i + 4 <= nq; i += 4) {
+                scores4(q, qOff + i * qStride, qStride, out, outOff + i * outStride, outStride);
+            }
+        }
+        for (; i < nq; i++) {
+            scores(q, qOff + i * qStride, out, outOff + i * outStride);
+        }
+    }
+
+    private void scores4(float[] q, int q0, int qs, float[] out, int o, int os) {
+        int full = count / BLOCK;
+        int q1 = q0 + qs;
+        int q2 = q1 + qs;
+        int q3 = q2 + qs;
+        for (int b = 0; b < full; b++) {
+            int base = b * BLOCK * width;
+            FloatVector a00 = FloatVector.zero(S);
+            FloatVector a01 = FloatVector.zero(S);
+            FloatVector a10 = FloatVector.zero(S);
+            FloatVector a11 = FloatVector.zero(S);
+            FloatVector a20 = FloatVector.zero(S);
+            FloatVector a21 = FloatVector.zero(S);
+            FloatVector a30 = FloatVector.zero(S);
+            FloatVector a31 = FloatVector.zero(S);
+            for (int c = 0; c < width; c++) {
+                FloatVector k0 = FloatVector.fromArray(S, data, base + c * BLOCK);
+                FloatVector k1 = FloatVector.fromArray(S, data, base + c * BLOCK + 8);
+                FloatVector b0 = FloatVector.broadcast(S, q[q0 + c]);
+                FloatVector b1 = FloatVector.broadcast(S, q[q1 + c]);
+                FloatVector b2 = FloatVector.broadcast(S, q[q2 + c]);
+                FloatVector b3 = FloatVector.broadcast(S, q[q3 + c]);
+                a00 = k0.fma(b0, a00);
+                a01 = k1.fma(b0, a01);
+                a10 = k0.fma(b1, a10);
+                a11 = k1.fma(b1, a11);
+                a20 = k0.fma(b2, a20);
+                a21 = k1.fma(b2, a21);
+                a30 = k0.fma(b3, a30);
+                a31 = k1.fma(b3, a31);
+            }
+            int t = o + b * BLOCK;
+            a00.intoArray(out, t);
+            a01.intoArray(out, t + 8);
+            a10.intoArray(out, t + os);
+            a11.intoArray(out, t + os + 8);
+            a20.intoArray(out, t + 2 * os);
+            a21.intoArray(out, t + 2 * os + 8);
+            a30.intoArray(out, t + 3 * os);
+            a31.intoArray(out, t + 3 * os + 8);
+        }
+        if (count % BLOCK != 0) {
+            for (int i = 0; i < 4; i++) {
+                scoreScalar(q, q0 + i * qs, full, count % BLOCK, out, o + i * os + full * BLOCK);
+            }
+        }
+    }
+
     /** Two blocks at once: four independent accumulator chains hide the multiply-add latency. */
     private void scorePair(float[] q, int qOff, int base, float[] out, int o) {
         FloatVector a0 = FloatVector.zero(S);

@@ -120,6 +120,58 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
         }
     }
 
+    /** Four weight rows of a GQA group per pass: each value row is loaded once for all four. */
+    @Override
+    public void accumulate(float[] p, int pOff, int pStride, int np, float[] out, int outOff, int outStride) {
+        int i = 0;
+        if (VECTOR && width % 16 == 0) {
+            for (; i + 4 <= np; i += 4) {
+                for (int c = 0; c < width; c += 16) {
+                    accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride + c, outStride, c);
+                }
+            }
+        }
+        for (; i < np; i++) {
+            accumulate(p, pOff + i * pStride, out, outOff + i * outStride);
+        }
+    }
+
+    private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os, int c) {
+        FloatVector a00 = FloatVector.fromArray(S, out, o);
+        FloatVector a01 = FloatVector.fromArray(S, out, o + 8);
+        FloatVector a10 = FloatVector.fromArray(S, out, o + os);
+        FloatVector a11 = FloatVector.fromArray(S, out, o + os + 8);
+        FloatVector a20 = FloatVector.fromArray(S, out, o + 2 * os);
+        FloatVector a21 = FloatVector.fromArray(S, out, o + 2 * os + 8);
+        FloatVector a30 = FloatVector.fromArray(S, out, o + 3 * os);
+        FloatVector a31 = FloatVector.fromArray(S, out, o + 3 * os + 8);
+        for (int t = 0; t < count; t++) {
+            int r = t * width + c;
+            FloatVector v0 = FloatVector.fromArray(S, data, r);
+            FloatVector v1 = FloatVector.fromArray(S, data, r + 8);
+            FloatVector b0 = FloatVector.broadcast(S, p[p0 + t]);
+            FloatVector b1 = FloatVector.broadcast(S, p[p0 + ps + t]);
+            FloatVector b2 = FloatVector.broadcast(S, p[p0 + 2 * ps + t]);
+            FloatVector b3 = FloatVector.broadcast(S, p[p0 + 3 * ps + t]);
+            a00 = v0.fma(b0, a00);
+            a01 = v1.fma(b0, a01);
+            a10 = v0.fma(b1, a10);
+            a11 = v1.fma(b1, a11);
+            a20 = v0.fma(b2, a20);
+            a21 = v1.fma(b2, a21);
+            a30 = v0.fma(b3, a30);
+            a31 = v1.fma(b3, a31);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + 8);
+        a10.intoArray(out, o + os);
+        a11.intoArray(out, o + os + 8);
+        a20.intoArray(out, o + 2 * os);
+        a21.intoArray(out, o + 2 * os + 8);
+        a30.intoArray(out, o + 3 * os);
+        a31.intoArray(out, o + 3 * os + 8);
+    }
+
     /** 32 output channels at once: four independent chains of multiply-adds over the tokens. */
     private void accumulate32(float[] p, int pOff, float[] out, int o, int c) {
         FloatVector a0 = FloatVector.fromArray(S, out, o);

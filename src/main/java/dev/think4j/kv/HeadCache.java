@@ -107,29 +107,44 @@ public final class HeadCache {
      * into out[outOff .. outOff + D). logits must hold {@link #length()} floats; scratch >= D floats.
      */
     public void attend(float[] q, int qOff, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
-        int n = scores(q, qOff, logits, scratch);
-        for (int i = 0; i < n; i++) {
-            logits[i] *= scale;
+        attend(q, qOff, 1, out, outOff, scale, logits, scratch);
+    }
+
+    /**
+     * Attention of the {@code nq} query heads that share this KV head (heads side by side in q and
+     * out, D floats each): every key and value is read, and decoded, once for all of them. logits
+     * must hold nq * {@link #length()} floats (head i's probabilities end up at i * length());
+     * scratch at least nq * D.
+     */
+    public void attend(float[] q, int qOff, int nq, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
+        int n = scores(q, qOff, nq, logits, scratch);
+        for (int i = 0; i < nq; i++) {
+            VectorMath.softmax(logits, i * n, n, scale);
         }
-        VectorMath.softmax(logits, 0, n);
-        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
+        java.util.Arrays.fill(out, outOff, outOff + nq * headDim, 0f);
         int off = 0;
         for (Segment s : segments) {
-            s.accumulate(logits, off, out, outOff, scratch);
+            s.accumulate(logits, off, n, nq, out, outOff, headDim, scratch);
             off += s.tokens();
         }
-        tailValues.accumulate(logits, off, out, outOff);
+        tailValues.accumulate(logits, off, n, nq, out, outOff, headDim);
     }
 
     /** Unscaled logits of q against every cached token, in cache order; returns the token count. */
     public int scores(float[] q, int qOff, float[] logits, float[] scratch) {
+        return scores(q, qOff, 1, logits, scratch);
+    }
+
+    /** Unscaled logits of nq adjacent query heads; head i's start at i * (returned token count). */
+    private int scores(float[] q, int qOff, int nq, float[] logits, float[] scratch) {
+        int n = length();
         int off = 0;
         for (Segment s : segments) {
-            s.scores(q, qOff, logits, off, scratch);
+            s.scores(q, qOff, headDim, nq, logits, off, n, scratch);
             off += s.tokens();
         }
-        tailKeys.scores(q, qOff, logits, off);
-        return off + tailKeys.tokens();
+        tailKeys.scores(q, qOff, headDim, nq, logits, off, n);
+        return n;
     }
 
     /** Rebuilds the tail according to a compression plan made from it (see {@link HeadCompression}). */

@@ -55,6 +55,7 @@ final class KiviStores {
         private final int group;
         private final int bits;
         private final float[] scale;
+        /** Zero points channel-major ([channel][group]), so q . zero for all groups needs no horizontal sums. */
         private final float[] zero;
         private final Codes codes;
 
@@ -82,7 +83,7 @@ final class KiviStores {
                     }
                     float[] sz = fit(min, max, bits);
                     scale[g * width + c] = sz[0];
-                    zero[g * width + c] = sz[1];
+                    zero[c * (tokens / group) + g] = sz[1];
                     for (int t = 0; t < group; t++) {
                         codes.set((g * width + c) * group + t, code(rows[g * group + t][c], sz[0], sz[1], bits));
                     }
@@ -104,12 +105,10 @@ final class KiviStores {
         public void scores(float[] q, int qOff, float[] out, int outOff) {
             float[] qs = new float[width];
             boolean vector = PackedCodes.VECTOR && group % PackedCodes.LANES == 0;
+            float[] constants = zeroTerms(q, qOff);
             for (int g = 0; g < tokens / group; g++) {
-                float constant = 0f;
-                for (int c = 0; c < width; c++) {
-                    qs[c] = q[qOff + c] * scale[g * width + c];
-                    constant += q[qOff + c] * zero[g * width + c];
-                }
+                float constant = constants[g];
+                VectorMath.multiply(q, qOff, scale, g * width, qs, 0, width);
                 if (vector) {
                     scoreGroup(g, qs, constant, out, outOff + g * group);
                     continue;
@@ -121,6 +120,81 @@ final class KiviStores {
                     }
                     out[outOff + g * group + t] = acc;
                 }
+            }
+        }
+
+        /**
+         * The zero points' share of each group's scores, q . zero_g for every group g (score_t =
+         * that + (q * scale_g) . code_t), vectorised across groups in channel order.
+         */
+        private float[] zeroTerms(float[] q, int qOff) {
+            int groups = tokens / group;
+            float[] out = new float[groups];
+            int g = 0;
+            if (PackedCodes.VECTOR) {
+                for (; g + PackedCodes.LANES <= groups; g += PackedCodes.LANES) {
+                    FloatVector acc = FloatVector.zero(PackedCodes.F);
+                    for (int c = 0; c < width; c++) {
+                        acc = FloatVector.fromArray(PackedCodes.F, zero, c * groups + g)
+                                .fma(FloatVector.broadcast(PackedCodes.F, q[qOff + c]), acc);
+                    }
+                    acc.intoArray(out, g);
+                }
+            }
+            for (; g < groups; g++) {
+                float acc = 0f;
+                for (int c = 0; c < width; c++) {
+                    acc = Math.fma(zero[c * groups + g], q[qOff + c], acc);
+                }
+                out[g] = acc;
+            }
+            return out;
+        }
+
+        /** Four queries of a GQA group per pass: each packed word is decoded once for all four. */
+        @Override
+        public void scores(float[] q, int qOff, int qStride, int nq, float[] out, int outOff, int outStride) {
+            int i = 0;
+            if (PackedCodes.VECTOR && group % PackedCodes.LANES == 0) {
+                float[] qs = new float[4 * width];
+                float[] constant = new float[4];
+                for (; i + 4 <= nq; i += 4) {
+                    float[][] terms = new float[4][];
+                    for (int j = 0; j < 4; j++) {
+                        terms[j] = zeroTerms(q, qOff + (i + j) * qStride);
+                    }
+                    for (int g = 0; g < tokens / group; g++) {
+                        for (int j = 0; j < 4; j++) {
+                            constant[j] = terms[j][g];
+                            VectorMath.multiply(q, qOff + (i + j) * qStride, scale, g * width, qs, j * width, width);
+                        }
+                        scoreGroup4(g, qs, constant, out, outOff + i * outStride + g * group, outStride);
+                    }
+                }
+            }
+            for (; i < nq; i++) {
+                scores(q, qOff + i * qStride, out, outOff + i * outStride);
+            }
+        }
+
+        private void scoreGroup4(int g, float[] qs, float[] constant, float[] out, int o, int os) {
+            for (int t0 = 0; t0 < group; t0 += PackedCodes.LANES) {
+                FloatVector a0 = FloatVector.broadcast(PackedCodes.F, constant[0]);
+                FloatVector a1 = FloatVector.broadcast(PackedCodes.F, constant[1]);
+                FloatVector a2 = FloatVector.broadcast(PackedCodes.F, constant[2]);
+                FloatVector a3 = FloatVector.broadcast(PackedCodes.F, constant[3]);
+                int first = g * width * group + t0;
+                for (int c = 0; c < width; c++) {
+                    FloatVector k = PackedCodes.unpack(PackedCodes.word(codes.data, first + c * group, bits), bits);
+                    a0 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[c]), a0);
+                    a1 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[width + c]), a1);
+                    a2 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[2 * width + c]), a2);
+                    a3 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[3 * width + c]), a3);
+                }
+                a0.intoArray(out, o + t0);
+                a1.intoArray(out, o + os + t0);
+                a2.intoArray(out, o + 2 * os + t0);
+                a3.intoArray(out, o + 3 * os + t0);
             }
         }
 
@@ -146,12 +220,14 @@ final class KiviStores {
         public void row(int t, float[] out, int outOff) {
             int g = t / group;
             for (int c = 0; c < width; c++) {
-                out[outOff + c] = codes.get((g * width + c) * group + t % group) * scale[g * width + c] + zero[g * width + c];
+                out[outOff + c] = codes.get((g * width + c) * group + t % group) * scale[g * width + c] + zero[c * (tokens / group) + g];
             }
         }
     }
 
     static final class Values implements ValueStore {
+        /** Per-thread p_t * scale_t for the grouped kernel (one row per query head). */
+        private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
         private final int tokens;
         private final int width;
         private final int group;
@@ -180,8 +256,8 @@ final class KiviStores {
                         max = Math.max(max, rows[t][c]);
                     }
                     float[] sz = fit(min, max, bits);
-                    scale[t * groupsPerRow + gi] = sz[0];
-                    zero[t * groupsPerRow + gi] = sz[1];
+                    scale[gi * tokens + t] = sz[0];
+                    zero[gi * tokens + t] = sz[1];
                     for (int c = c0; c < c1; c++) {
                         codes.set(t * width + c, code(rows[t][c], sz[0], sz[1], bits));
                     }
@@ -209,12 +285,61 @@ final class KiviStores {
             for (int t = 0; t < tokens; t++) {
                 float pt = p[pOff + t];
                 for (int gi = 0; gi < groupsPerRow; gi++) {
-                    float sc = pt * scale[t * groupsPerRow + gi];
-                    float zr = pt * zero[t * groupsPerRow + gi];
+                    float sc = pt * scale[gi * tokens + t];
+                    float zr = pt * zero[gi * tokens + t];
                     int c1 = Math.min(width, gi * group + group);
                     for (int c = gi * group; c < c1; c++) {
                         out[outOff + c] += sc * codes.get(t * width + c) + zr;
                     }
+                }
+            }
+        }
+
+        /** Four weight rows of a GQA group per pass: each packed word is decoded once for all four. */
+        @Override
+        public void accumulate(float[] p, int pOff, int pStride, int np, float[] out, int outOff, int outStride) {
+            int groupsPerRow = (width + group - 1) / group;
+            int i = 0;
+            if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0) {
+                for (; i + 4 <= np; i += 4) {
+                    accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride, outStride, groupsPerRow);
+                    for (int j = 0; j < 4; j++) {
+                        addZeroPoints(p, pOff + (i + j) * pStride, out, outOff + (i + j) * outStride, groupsPerRow);
+                    }
+                }
+            }
+            for (; i < np; i++) {
+                accumulate(p, pOff + i * pStride, out, outOff + i * outStride);
+            }
+        }
+
+        private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os, int groupsPerRow) {
+            float[] w = WEIGHTS.get();
+            if (w.length < 4 * tokens) {
+                w = new float[4 * tokens];
+                WEIGHTS.set(w);
+            }
+            for (int gi = 0; gi < groupsPerRow; gi++) {
+                for (int j = 0; j < 4; j++) {
+                    VectorMath.multiply(p, p0 + j * ps, scale, gi * tokens, w, j * tokens, tokens);
+                }
+                int c1 = Math.min(width, gi * group + group);
+                for (int c0 = gi * group; c0 < c1; c0 += PackedCodes.LANES) {
+                    FloatVector a0 = FloatVector.fromArray(PackedCodes.F, out, o + c0);
+                    FloatVector a1 = FloatVector.fromArray(PackedCodes.F, out, o + os + c0);
+                    FloatVector a2 = FloatVector.fromArray(PackedCodes.F, out, o + 2 * os + c0);
+                    FloatVector a3 = FloatVector.fromArray(PackedCodes.F, out, o + 3 * os + c0);
+                    for (int t = 0; t < tokens; t++) {
+                        FloatVector v = PackedCodes.unpack(PackedCodes.word(codes.data, t * width + c0, bits), bits);
+                        a0 = v.fma(FloatVector.broadcast(PackedCodes.F, w[t]), a0);
+                        a1 = v.fma(FloatVector.broadcast(PackedCodes.F, w[tokens + t]), a1);
+                        a2 = v.fma(FloatVector.broadcast(PackedCodes.F, w[2 * tokens + t]), a2);
+                        a3 = v.fma(FloatVector.broadcast(PackedCodes.F, w[3 * tokens + t]), a3);
+                    }
+                    a0.intoArray(out, o + c0);
+                    a1.intoArray(out, o + os + c0);
+                    a2.intoArray(out, o + 2 * os + c0);
+                    a3.intoArray(out, o + 3 * os + c0);
                 }
             }
         }
@@ -228,17 +353,19 @@ final class KiviStores {
                 int gi = c0 / group;
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
                 for (int t = 0; t < tokens; t++) {
-                    float sc = p[pOff + t] * scale[t * groupsPerRow + gi];
+                    float sc = p[pOff + t] * scale[gi * tokens + t];
                     int word = PackedCodes.word(codes.data, t * width + c0, bits);
                     acc = PackedCodes.unpack(word, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
                 }
                 acc.intoArray(out, outOff + c0);
             }
+            addZeroPoints(p, pOff, out, outOff, groupsPerRow);
+        }
+
+        /** out[c] += sum_t p_t * zero_t,g(c): the zero points' share, one sum per channel group. */
+        private void addZeroPoints(float[] p, int pOff, float[] out, int outOff, int groupsPerRow) {
             for (int gi = 0; gi < groupsPerRow; gi++) {
-                float z = 0f;
-                for (int t = 0; t < tokens; t++) {
-                    z += p[pOff + t] * zero[t * groupsPerRow + gi];
-                }
+                float z = VectorMath.dot(p, pOff, zero, gi * tokens, tokens);
                 int c1 = Math.min(width, gi * group + group);
                 for (int c = gi * group; c < c1; c++) {
                     out[outOff + c] += z;
@@ -256,7 +383,7 @@ final class KiviStores {
             int groupsPerRow = (width + group - 1) / group;
             for (int c = 0; c < width; c++) {
                 int gi = c / group;
-                out[outOff + c] = codes.get(t * width + c) * scale[t * groupsPerRow + gi] + zero[t * groupsPerRow + gi];
+                out[outOff + c] = codes.get(t * width + c) * scale[gi * tokens + t] + zero[gi * tokens + t];
             }
         }
     }

@@ -42,6 +42,18 @@ public final class VectorMath {
         return sum;
     }
 
+    /** out[oo + i] = a[ao + i] * b[bo + i]. */
+    public static void multiply(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            out[oo + i] = a[ao + i] * b[bo + i];
+        }
+    }
+
     /** y[yo + i] += a * x[xo + i]. */
     public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
@@ -62,25 +74,39 @@ public final class VectorMath {
      * remainder share one formula), sums run in a fixed order, so results do not depend on JIT state.
      */
     public static void softmax(float[] v, int off, int n) {
+        softmax(v, off, n, 1f);
+    }
+
+    /** Softmax of scale * v[off .. off+n) in place (attention passes 1/sqrt(D) here). */
+    public static void softmax(float[] v, int off, int n, float scale) {
+        int i = 0;
+        int upper = E.loopBound(n);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
+        if (upper > 0) {
+            FloatVector vmax = FloatVector.broadcast(E, Float.NEGATIVE_INFINITY);
+            for (; i < upper; i += E.length()) {
+                vmax = vmax.max(FloatVector.fromArray(E, v, off + i));
+            }
+            max = vmax.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
             max = Math.max(max, v[off + i]);
         }
-        int i = 0;
+        i = 0;
         float sum = 0f;
-        int upper = E.loopBound(n);
         if (upper > 0) {
             FloatVector vmax = FloatVector.broadcast(E, max);
+            FloatVector vscale = FloatVector.broadcast(E, scale);
             FloatVector acc = FloatVector.zero(E);
             for (; i < upper; i += E.length()) {
-                FloatVector e = exp(FloatVector.fromArray(E, v, off + i).sub(vmax));
+                FloatVector e = exp(FloatVector.fromArray(E, v, off + i).sub(vmax).mul(vscale));
                 e.intoArray(v, off + i);
                 acc = acc.add(e);
             }
             sum = sumLanes(acc);
         }
         for (; i < n; i++) {
-            float e = exp(v[off + i] - max);
+            float e = exp((v[off + i] - max) * scale);
             v[off + i] = e;
             sum += e;
         }

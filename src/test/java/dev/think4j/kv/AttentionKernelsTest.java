@@ -124,6 +124,43 @@ class AttentionKernelsTest {
         }
     }
 
+    /** Grouped-query passes must give every query exactly the bits of a single-query pass. */
+    @Test
+    void groupedQueriesGiveExactlyTheSingleQueryResults() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int width : WIDTHS) {
+            for (int n : TOKENS) {
+                float[][] r = rows(rnd, n, width);
+                for (int nq : new int[] {1, 4, 7}) {
+                    float[] q = vector(rnd, nq * width);
+                    for (var make : KEY_STORES) {
+                        KeyStore store = make.apply(r, width);
+                        float[] grouped = new float[nq * n];
+                        store.scores(q, 0, width, nq, grouped, 0, n);
+                        float[] single = new float[nq * n];
+                        for (int i = 0; i < nq; i++) {
+                            store.scores(q, i * width, single, i * n);
+                        }
+                        assertThat(grouped).as("%s width %d tokens %d nq %d", store.getClass().getSimpleName(), width, n, nq)
+                                .containsExactly(single);
+                    }
+                    float[] p = vector(rnd, nq * n);
+                    for (var make : VALUE_STORES) {
+                        ValueStore store = make.apply(r, width);
+                        float[] grouped = vector(new SplittableRandom(nq), nq * width);
+                        float[] single = grouped.clone();
+                        store.accumulate(p, 0, n, nq, grouped, 0, width);
+                        for (int i = 0; i < nq; i++) {
+                            store.accumulate(p, i * n, single, i * width);
+                        }
+                        assertThat(grouped).as("%s width %d tokens %d nq %d", store.getClass().getSimpleName(), width, n, nq)
+                                .containsExactly(single);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void blockedKeysSurviveAppendsRemovalsAndRetains() {
         SplittableRandom rnd = new SplittableRandom(9);
