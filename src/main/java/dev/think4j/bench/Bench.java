@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -16,8 +17,16 @@ import java.util.function.Consumer;
  * llama-bench-like measurements: prefill throughput of {@code p} tokens and decode throughput of
  * {@code n} tokens, each after {@code depth} tokens are already cached (and compressed at that
  * point, as a prompt would be). Token ids are drawn from a seeded generator, so runs repeat.
+ *
+ * <p>At depth 0 every repetition starts from an empty cache. At a depth, the cache is filled once
+ * (which at 8192 tokens of a 1 B model takes minutes) and the repetitions run one after another on
+ * it: repetition r starts at depth + r * (test tokens), and each prefill repetition ends with the
+ * compression point like a new chat turn. The warm-up is timed and logged too.
  */
 public final class Bench {
+    /** Warm-up prefill is fed in slices of this many tokens so progress can be reported. */
+    private static final int WARM_SLICE = 1024;
+
     private final Model model;
     private final int chunk;
     private final long seed;
@@ -31,35 +40,32 @@ public final class Bench {
     /** Prefill of {@code p} tokens after {@code depth} cached ones. */
     public BenchResult prefill(KvPolicy policy, int depth, int p, int repetitions, int threads, Consumer<String> log) {
         double[] tps = new double[repetitions];
-        long bytes = 0;
-        long dense = 0;
+        Transformer tf = model.newTransformer(chunk);
+        CompressedKvCache cache = depth > 0 ? warmCache(tf, policy, depth, log) : null;
         for (int r = 0; r < repetitions; r++) {
-            Transformer tf = model.newTransformer(chunk);
-            CompressedKvCache cache = warmCache(tf, policy, depth, r);
+            if (depth == 0) {
+                cache = model.newCache(policy);
+            }
             int[] ids = randomIds(p, 1000 + r);
             long t0 = System.nanoTime();
             tf.forward(ids, 0, p, cache, new float[model.config().vocabSize()], null);
             cache.endPrefill();
             long t1 = System.nanoTime();
             tps[r] = p / ((t1 - t0) / 1e9);
-            bytes = cache.bytes();
-            dense = cache.uncompressedBytes();
-            log.accept(String.format(java.util.Locale.ROOT, "  pp%d @ d%d rep %d: %.2f tok/s", p, depth, r + 1, tps[r]));
+            log.accept(String.format(Locale.ROOT, "  pp%d @ d%d rep %d: %.2f tok/s", p, depth, r + 1, tps[r]));
         }
-        return result(policy, depth, threads, "pp" + p, p, tps, bytes, dense);
+        return result(policy, depth, threads, "pp" + p, p, tps, cache.bytes(), cache.uncompressedBytes());
     }
 
-    /** Decode of {@code n} tokens (one at a time) after {@code depth} cached ones. */
+    /** Decode of {@code n} tokens (one at a time) after {@code depth} cached ones (at least one). */
     public BenchResult decode(KvPolicy policy, int depth, int n, int repetitions, int threads, Consumer<String> log) {
         double[] tps = new double[repetitions];
-        long bytes = 0;
-        long dense = 0;
         float[] logits = new float[model.config().vocabSize()];
+        Transformer tf = model.newTransformer(chunk);
+        CompressedKvCache cache = warmCache(tf, policy, Math.max(1, depth), log);
+        int[] one = new int[1];
         for (int r = 0; r < repetitions; r++) {
-            Transformer tf = model.newTransformer(chunk);
-            CompressedKvCache cache = warmCache(tf, policy, Math.max(1, depth), r);
             int[] ids = randomIds(n, 2000 + r);
-            int[] one = new int[1];
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 one[0] = ids[i];
@@ -67,20 +73,29 @@ public final class Bench {
             }
             long t1 = System.nanoTime();
             tps[r] = n / ((t1 - t0) / 1e9);
-            bytes = cache.bytes();
-            dense = cache.uncompressedBytes();
-            log.accept(String.format(java.util.Locale.ROOT, "  tg%d @ d%d rep %d: %.2f tok/s", n, depth, r + 1, tps[r]));
+            log.accept(String.format(Locale.ROOT, "  tg%d @ d%d rep %d: %.2f tok/s", n, depth, r + 1, tps[r]));
         }
-        return result(policy, depth, threads, "tg" + n, n, tps, bytes, dense);
+        return result(policy, depth, threads, "tg" + n, n, tps, cache.bytes(), cache.uncompressedBytes());
     }
 
-    private CompressedKvCache warmCache(Transformer tf, KvPolicy policy, int depth, int rep) {
+    private CompressedKvCache warmCache(Transformer tf, KvPolicy policy, int depth, Consumer<String> log) {
         CompressedKvCache cache = model.newCache(policy);
-        if (depth > 0) {
-            int[] ids = randomIds(depth, rep);
-            ids[0] = 1;
-            tf.forward(ids, 0, depth, cache, null, null);
-            cache.endPrefill();
+        int[] ids = randomIds(depth, 0);
+        ids[0] = 1;
+        long t0 = System.nanoTime();
+        for (int done = 0; done < depth; done += WARM_SLICE) {
+            int m = Math.min(WARM_SLICE, depth - done);
+            tf.forward(ids, done, m, cache, null, null);
+            if (depth > WARM_SLICE) {
+                log.accept(String.format(Locale.ROOT, "  filling the cache: %d / %d tokens (%.0f s)", done + m, depth,
+                        (System.nanoTime() - t0) / 1e9));
+            }
+        }
+        cache.endPrefill();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (depth > 1) {
+            log.accept(String.format(Locale.ROOT, "  depth %d filled in %.1f s (%.2f tok/s); KV %d bytes (dense f32 %d)",
+                    depth, s, depth / s, cache.bytes(), cache.uncompressedBytes()));
         }
         return cache;
     }
@@ -125,10 +140,10 @@ public final class Bench {
         sb.append("| model | kv | threads | test | t/s (median) | min | max | KV bytes | KV dense f32 | peak RSS |\n");
         sb.append("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (BenchResult r : results) {
-            sb.append(String.format(java.util.Locale.ROOT, "| %s | %s | %d | %s @ d%d | %.2f | %.2f | %.2f | %d | %d | %s |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %s @ d%d | %.2f | %.2f | %.2f | %d | %d | %s |%n",
                     modelName, r.kvSpec(), r.threads(), r.test(), r.depth(), r.medianTokensPerSecond(),
                     r.minTokensPerSecond(), r.maxTokensPerSecond(), r.kvBytes(), r.kvBytesUncompressed(),
-                    r.peakRssBytes() < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0)));
+                    r.peakRssBytes() < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0)));
         }
         return sb.toString();
     }

@@ -38,9 +38,23 @@ public abstract class FloatTensor {
         return type().byteSize(size);
     }
 
+    /**
+     * Work on the input vector that every row's dot product can share (Q4_0 uses the sum of each
+     * 32-block of x); null when a type needs none. Computed once per matrix-vector product.
+     */
+    protected float[] prepare(float[] x, int xOffset, int n) {
+        return null;
+    }
+
+    /** {@link #dot} given what {@link #prepare} returned for the same x, offset and length. */
+    protected float dotPrepared(long offset, float[] x, int xOffset, int n, float[] prepared) {
+        return dot(offset, x, xOffset, n);
+    }
+
     /** out[r] = row r . x for a row-major [rows x cols] matrix, rows split over the pool. */
     public void matvec(float[] x, float[] out, int rows, int cols) {
-        Parallel.forRange(rows, (long) rows * cols, r -> out[r] = dot((long) r * cols, x, 0, cols));
+        float[] prepared = prepare(x, 0, cols);
+        Parallel.forRange(rows, (long) rows * cols, r -> out[r] = dotPrepared((long) r * cols, x, 0, cols, prepared));
     }
 
     /**
@@ -55,11 +69,15 @@ public abstract class FloatTensor {
         }
         int tile = 16;
         int tiles = (rows + tile - 1) / tile;
+        float[][] prepared = new float[nTokens][];
+        for (int t = 0; t < nTokens; t++) {
+            prepared[t] = prepare(x, t * cols, cols);
+        }
         Parallel.forRange(tiles, (long) rows * cols * nTokens, ti -> {
             int r1 = Math.min(rows, ti * tile + tile);
             for (int t = 0; t < nTokens; t++) {
                 for (int r = ti * tile; r < r1; r++) {
-                    out[t * rows + r] = dot((long) r * cols, x, t * cols, cols);
+                    out[t * rows + r] = dotPrepared((long) r * cols, x, t * cols, cols, prepared[t]);
                 }
             }
         });

@@ -78,6 +78,10 @@ final class Kernels {
         return (FloatVector) v.castShape(F, 0);
     }
 
+    static IntVector bytesToUnsignedInts(ByteVector v) {
+        return (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
     static IntVector bytesToInts(ByteVector v) {
         return (IntVector) v.castShape(I, 0);
     }

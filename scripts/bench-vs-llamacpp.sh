@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# think4j vs llama.cpp (de.kherud:llama, in-process) on the same GGUF: prefill/decode tokens/s side by side.
+# Builds target/think4j-vs-llamacpp.jar with the `llamacpp` Maven profile when it is missing or older than
+# the sources, then runs it with the given arguments, e.g.
+#   scripts/bench-vs-llamacpp.sh -m model.gguf -p 512 -n 128 --depth 0,4096 --kv "full;think:0.5" --out /tmp/sbs
+# Options: -m/--model PATH, -p N, -n N, --depth LIST, -r N, -t N, --kv SPECS (';'), --llama-kv LIST (','),
+#          --llama-fa auto|on|off, --out DIR, --help.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/scripts/find-jdk.sh"
+jar="$root/target/think4j-vs-llamacpp.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$root/src/main" "$root/src/llamacpp" "$root/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+  echo "bench-vs-llamacpp: building $jar (mvn -Pllamacpp)..." >&2
+  if ! command -v mvn >/dev/null 2>&1; then
+    echo "bench-vs-llamacpp: Maven (mvn) is needed to build the jar." >&2
+    exit 1
+  fi
+  mkdir -p "$root/target"
+  log="$root/target/bench-vs-llamacpp-build.log"
+  (cd "$root" && mvn -q -B -Pllamacpp -DskipTests package >"$log" 2>&1) || {
+    echo "bench-vs-llamacpp: build failed; see $log" >&2; exit 1; }
+  rm -f "$log"
+fi
+# same JIT setting as ./think4j (see the comment there)
+exec "$JAVA_HOME/bin/java" -XX:-TieredCompilation ${THINK4J_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  -XX:+UseParallelGC -Xss4m -jar "$jar" "$@" 2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
