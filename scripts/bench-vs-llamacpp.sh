@@ -21,6 +21,5 @@ if [ ! -f "$jar" ] || [ -n "$(find "$root/src/main" "$root/src/llamacpp" "$root/
     echo "bench-vs-llamacpp: build failed; see $log" >&2; exit 1; }
   rm -f "$log"
 fi
-# same JIT setting as ./think4j (see the comment there)
-exec "$JAVA_HOME/bin/java" -XX:-TieredCompilation ${THINK4J_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+exec "$JAVA_HOME/bin/java" ${THINK4J_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
   -XX:+UseParallelGC -Xss4m -jar "$jar" "$@" 2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)

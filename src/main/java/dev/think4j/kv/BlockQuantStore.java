@@ -122,7 +122,7 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
         if (type == GgmlType.Q8_0) {
             return PackedCodes.bytes(codes, t * codeBytesPerRow + c);
         }
-        return PackedCodes.unpack(PackedCodes.word(codes, t * width + c, 4), 4).sub(8f);
+        return PackedCodes.unpack(codes, t * width + c, 4).sub(8f);
     }
 
     @Override

@@ -1,19 +1,21 @@
 package dev.think4j.kv;
 
+import dev.think4j.tensor.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float32 keys laid out for decode attention: tokens in blocks of 16, and inside a block channel c
- * of its 16 tokens is contiguous. Scoring a block is then {@code width} broadcast multiply-adds
- * into 16 lanes with no horizontal sums (row-major keys need one horizontal sum per token, which
+ * Float32 keys laid out for decode attention: tokens in blocks of two vectors' worth (16 with
+ * 8-lane vectors, 32 with 16), and inside a block channel c of its tokens is contiguous. Scoring a
+ * block is then {@code width} broadcast multiply-adds per vector with no horizontal sums (row-major keys need one horizontal sum per token, which
  * costs more than the dot itself at head dimensions of 32..128). Used for full-width tails and
  * channel-pruned (physically compacted) float segments.
  */
 public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemovable {
-    static final int BLOCK = 16;
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= S.length();
+    private static final VectorSpecies<Float> S = Vectors.FLOAT;
+    private static final int L = S.length();
+    static final int BLOCK = 2 * L;
+    private static final boolean VECTOR = L >= 4;
 
     private final int width;
     private float[] data;
@@ -152,7 +154,7 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
             FloatVector a31 = FloatVector.zero(S);
             for (int c = 0; c < width; c++) {
                 FloatVector k0 = FloatVector.fromArray(S, data, base + c * BLOCK);
-                FloatVector k1 = FloatVector.fromArray(S, data, base + c * BLOCK + 8);
+                FloatVector k1 = FloatVector.fromArray(S, data, base + c * BLOCK + L);
                 FloatVector b0 = FloatVector.broadcast(S, q[q0 + c]);
                 FloatVector b1 = FloatVector.broadcast(S, q[q1 + c]);
                 FloatVector b2 = FloatVector.broadcast(S, q[q2 + c]);
@@ -168,13 +170,13 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
             }
             int t = o + b * BLOCK;
             a00.intoArray(out, t);
-            a01.intoArray(out, t + 8);
+            a01.intoArray(out, t + L);
             a10.intoArray(out, t + os);
-            a11.intoArray(out, t + os + 8);
+            a11.intoArray(out, t + os + L);
             a20.intoArray(out, t + 2 * os);
-            a21.intoArray(out, t + 2 * os + 8);
+            a21.intoArray(out, t + 2 * os + L);
             a30.intoArray(out, t + 3 * os);
-            a31.intoArray(out, t + 3 * os + 8);
+            a31.intoArray(out, t + 3 * os + L);
         }
         if (count % BLOCK != 0) {
             for (int i = 0; i < 4; i++) {
@@ -195,14 +197,14 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
             int p = base + c * BLOCK;
             int r = second + c * BLOCK;
             a0 = FloatVector.fromArray(S, data, p).fma(qc, a0);
-            a1 = FloatVector.fromArray(S, data, p + 8).fma(qc, a1);
+            a1 = FloatVector.fromArray(S, data, p + L).fma(qc, a1);
             a2 = FloatVector.fromArray(S, data, r).fma(qc, a2);
-            a3 = FloatVector.fromArray(S, data, r + 8).fma(qc, a3);
+            a3 = FloatVector.fromArray(S, data, r + L).fma(qc, a3);
         }
         a0.intoArray(out, o);
-        a1.intoArray(out, o + 8);
-        a2.intoArray(out, o + 16);
-        a3.intoArray(out, o + 24);
+        a1.intoArray(out, o + L);
+        a2.intoArray(out, o + 2 * L);
+        a3.intoArray(out, o + 3 * L);
     }
 
     /**

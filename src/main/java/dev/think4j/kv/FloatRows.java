@@ -1,5 +1,6 @@
 package dev.think4j.kv;
 
+import dev.think4j.tensor.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -9,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the output channels held in registers.
  */
 public final class FloatRows implements ValueStore, AppendableStore, RowRemovable {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= S.length();
+    private static final VectorSpecies<Float> S = Vectors.FLOAT;
+    private static final int L = S.length();
+    private static final boolean VECTOR = L >= 4;
 
     private final int width;
     private float[] data;
@@ -100,10 +102,10 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     public void accumulate(float[] p, int pOff, float[] out, int outOff) {
         int c = 0;
         if (VECTOR) {
-            for (; c + 32 <= width; c += 32) {
-                accumulate32(p, pOff, out, outOff + c, c);
+            for (; c + 4 * L <= width; c += 4 * L) {
+                accumulateWide(p, pOff, out, outOff + c, c);
             }
-            for (; c + 8 <= width; c += 8) {
+            for (; c + L <= width; c += L) {
                 FloatVector a = FloatVector.fromArray(S, out, outOff + c);
                 for (int t = 0; t < count; t++) {
                     a = FloatVector.fromArray(S, data, t * width + c).fma(FloatVector.broadcast(S, p[pOff + t]), a);
@@ -124,9 +126,9 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     @Override
     public void accumulate(float[] p, int pOff, int pStride, int np, float[] out, int outOff, int outStride) {
         int i = 0;
-        if (VECTOR && width % 16 == 0) {
+        if (VECTOR && width % (2 * L) == 0) {
             for (; i + 4 <= np; i += 4) {
-                for (int c = 0; c < width; c += 16) {
+                for (int c = 0; c < width; c += 2 * L) {
                     accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride + c, outStride, c);
                 }
             }
@@ -138,17 +140,17 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
 
     private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os, int c) {
         FloatVector a00 = FloatVector.fromArray(S, out, o);
-        FloatVector a01 = FloatVector.fromArray(S, out, o + 8);
+        FloatVector a01 = FloatVector.fromArray(S, out, o + L);
         FloatVector a10 = FloatVector.fromArray(S, out, o + os);
-        FloatVector a11 = FloatVector.fromArray(S, out, o + os + 8);
+        FloatVector a11 = FloatVector.fromArray(S, out, o + os + L);
         FloatVector a20 = FloatVector.fromArray(S, out, o + 2 * os);
-        FloatVector a21 = FloatVector.fromArray(S, out, o + 2 * os + 8);
+        FloatVector a21 = FloatVector.fromArray(S, out, o + 2 * os + L);
         FloatVector a30 = FloatVector.fromArray(S, out, o + 3 * os);
-        FloatVector a31 = FloatVector.fromArray(S, out, o + 3 * os + 8);
+        FloatVector a31 = FloatVector.fromArray(S, out, o + 3 * os + L);
         for (int t = 0; t < count; t++) {
             int r = t * width + c;
             FloatVector v0 = FloatVector.fromArray(S, data, r);
-            FloatVector v1 = FloatVector.fromArray(S, data, r + 8);
+            FloatVector v1 = FloatVector.fromArray(S, data, r + L);
             FloatVector b0 = FloatVector.broadcast(S, p[p0 + t]);
             FloatVector b1 = FloatVector.broadcast(S, p[p0 + ps + t]);
             FloatVector b2 = FloatVector.broadcast(S, p[p0 + 2 * ps + t]);
@@ -163,33 +165,33 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
             a31 = v1.fma(b3, a31);
         }
         a00.intoArray(out, o);
-        a01.intoArray(out, o + 8);
+        a01.intoArray(out, o + L);
         a10.intoArray(out, o + os);
-        a11.intoArray(out, o + os + 8);
+        a11.intoArray(out, o + os + L);
         a20.intoArray(out, o + 2 * os);
-        a21.intoArray(out, o + 2 * os + 8);
+        a21.intoArray(out, o + 2 * os + L);
         a30.intoArray(out, o + 3 * os);
-        a31.intoArray(out, o + 3 * os + 8);
+        a31.intoArray(out, o + 3 * os + L);
     }
 
-    /** 32 output channels at once: four independent chains of multiply-adds over the tokens. */
-    private void accumulate32(float[] p, int pOff, float[] out, int o, int c) {
+    /** Four vectors of output channels at once: four independent chains of multiply-adds over the tokens. */
+    private void accumulateWide(float[] p, int pOff, float[] out, int o, int c) {
         FloatVector a0 = FloatVector.fromArray(S, out, o);
-        FloatVector a1 = FloatVector.fromArray(S, out, o + 8);
-        FloatVector a2 = FloatVector.fromArray(S, out, o + 16);
-        FloatVector a3 = FloatVector.fromArray(S, out, o + 24);
+        FloatVector a1 = FloatVector.fromArray(S, out, o + L);
+        FloatVector a2 = FloatVector.fromArray(S, out, o + 2 * L);
+        FloatVector a3 = FloatVector.fromArray(S, out, o + 3 * L);
         for (int t = 0; t < count; t++) {
             FloatVector pt = FloatVector.broadcast(S, p[pOff + t]);
             int r = t * width + c;
             a0 = FloatVector.fromArray(S, data, r).fma(pt, a0);
-            a1 = FloatVector.fromArray(S, data, r + 8).fma(pt, a1);
-            a2 = FloatVector.fromArray(S, data, r + 16).fma(pt, a2);
-            a3 = FloatVector.fromArray(S, data, r + 24).fma(pt, a3);
+            a1 = FloatVector.fromArray(S, data, r + L).fma(pt, a1);
+            a2 = FloatVector.fromArray(S, data, r + 2 * L).fma(pt, a2);
+            a3 = FloatVector.fromArray(S, data, r + 3 * L).fma(pt, a3);
         }
         a0.intoArray(out, o);
-        a1.intoArray(out, o + 8);
-        a2.intoArray(out, o + 16);
-        a3.intoArray(out, o + 24);
+        a1.intoArray(out, o + L);
+        a2.intoArray(out, o + 2 * L);
+        a3.intoArray(out, o + 3 * L);
     }
 
     @Override

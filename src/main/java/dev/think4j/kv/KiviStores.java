@@ -185,7 +185,7 @@ final class KiviStores {
                 FloatVector a3 = FloatVector.broadcast(PackedCodes.F, constant[3]);
                 int first = g * width * group + t0;
                 for (int c = 0; c < width; c++) {
-                    FloatVector k = PackedCodes.unpack(PackedCodes.word(codes.data, first + c * group, bits), bits);
+                    FloatVector k = PackedCodes.unpack(codes.data, first + c * group, bits);
                     a0 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[c]), a0);
                     a1 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[width + c]), a1);
                     a2 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[2 * width + c]), a2);
@@ -204,8 +204,7 @@ final class KiviStores {
                 FloatVector acc = FloatVector.broadcast(PackedCodes.F, constant);
                 int first = g * width * group + t0;
                 for (int c = 0; c < width; c++) {
-                    int word = PackedCodes.word(codes.data, first + c * group, bits);
-                    acc = PackedCodes.unpack(word, bits).fma(FloatVector.broadcast(PackedCodes.F, qs[c]), acc);
+                    acc = PackedCodes.unpack(codes.data, first + c * group, bits).fma(FloatVector.broadcast(PackedCodes.F, qs[c]), acc);
                 }
                 acc.intoArray(out, o + t0);
             }
@@ -330,7 +329,7 @@ final class KiviStores {
                     FloatVector a2 = FloatVector.fromArray(PackedCodes.F, out, o + 2 * os + c0);
                     FloatVector a3 = FloatVector.fromArray(PackedCodes.F, out, o + 3 * os + c0);
                     for (int t = 0; t < tokens; t++) {
-                        FloatVector v = PackedCodes.unpack(PackedCodes.word(codes.data, t * width + c0, bits), bits);
+                        FloatVector v = PackedCodes.unpack(codes.data, t * width + c0, bits);
                         a0 = v.fma(FloatVector.broadcast(PackedCodes.F, w[t]), a0);
                         a1 = v.fma(FloatVector.broadcast(PackedCodes.F, w[tokens + t]), a1);
                         a2 = v.fma(FloatVector.broadcast(PackedCodes.F, w[2 * tokens + t]), a2);
@@ -354,8 +353,7 @@ final class KiviStores {
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
                 for (int t = 0; t < tokens; t++) {
                     float sc = p[pOff + t] * scale[gi * tokens + t];
-                    int word = PackedCodes.word(codes.data, t * width + c0, bits);
-                    acc = PackedCodes.unpack(word, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
+                    acc = PackedCodes.unpack(codes.data, t * width + c0, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
                 }
                 acc.intoArray(out, outOff + c0);
             }

@@ -1,51 +1,65 @@
 package dev.think4j.kv;
 
+import dev.think4j.tensor.Vectors;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decodes eight consecutive bit-packed codes (little-endian bit order: code k of a run at bits
- * k*bits) into eight float lanes, for the attention kernels that read quantized KV in place.
- * A run of eight 2-bit codes is one 16-bit word, of eight 4-bit codes one 32-bit word: the word is
- * broadcast to all lanes and each lane shifts out its own code.
+ * Decodes a vector's worth (L = 8 or 16 lanes) of consecutive bit-packed codes (little-endian bit
+ * order: code k of a run at bits k*bits) into float lanes, for the attention kernels that read
+ * quantized KV in place. The 32-bit word holding a lane's code is broadcast and each lane shifts
+ * out its own code; 16 four-bit codes span two words, blended half and half.
  */
 final class PackedCodes {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
-    static final int LANES = 8;
-    /** The species are 256-bit; narrower hardware would emulate them slowly, so kernels go scalar there. */
-    static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= LANES;
+    static final VectorSpecies<Float> F = Vectors.FLOAT;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final int LANES = F.length();
+    static final VectorSpecies<Byte> B = LANES == 8 ? ByteVector.SPECIES_64 : ByteVector.SPECIES_128;
+    /** The kernels handle 8 or 16 lanes; other shapes run the scalar paths. */
+    static final boolean VECTOR = LANES == 8 || LANES == 16;
 
     private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final IntVector SHIFT2 = IntVector.fromArray(I, new int[] {0, 2, 4, 6, 8, 10, 12, 14}, 0);
-    private static final IntVector SHIFT4 = IntVector.fromArray(I, new int[] {0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    private static final IntVector SHIFT2 = IntVector.fromArray(I, shifts(2), 0);
+    private static final IntVector SHIFT4 = IntVector.fromArray(I, shifts(4), 0);
+    private static final VectorMask<Integer> UPPER = VectorMask.fromLong(I, LANES == 16 ? 0xFF00L : 0L);
 
     private PackedCodes() {
     }
 
-    /** The 32-bit word holding eight codes starting at code index {@code first} (a multiple of 8). */
-    static int word(byte[] data, int first, int bits) {
-        return bits == 2 ? (short) SHORT_LE.get(data, first >>> 2) : (int) INT_LE.get(data, first >>> 1);
+    /** Per-lane shift counts; a 32-bit word holds 32 / bits codes, so counts restart per word. */
+    private static int[] shifts(int bits) {
+        int[] s = new int[Math.max(LANES, 1)];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (i * bits) % 32;
+        }
+        return s;
     }
 
-    /** The eight unsigned codes of a word as floats. */
-    static FloatVector unpack(int word, int bits) {
-        IntVector w = IntVector.broadcast(I, word);
-        IntVector codes = bits == 2
-                ? w.lanewise(VectorOperators.LSHR, SHIFT2).and(3)
-                : w.lanewise(VectorOperators.LSHR, SHIFT4).and(15);
-        return (FloatVector) codes.convert(VectorOperators.I2F, 0);
+    /** Codes first .. first + LANES - 1 (first a multiple of LANES) as floats. */
+    static FloatVector unpack(byte[] data, int first, int bits) {
+        IntVector codes;
+        if (bits == 2) {
+            int word = LANES == 8 ? (short) SHORT_LE.get(data, first >>> 2) : (int) INT_LE.get(data, first >>> 2);
+            codes = IntVector.broadcast(I, word).lanewise(VectorOperators.LSHR, SHIFT2).and(3);
+        } else {
+            IntVector w = IntVector.broadcast(I, (int) INT_LE.get(data, first >>> 1));
+            if (LANES == 16) {
+                w = w.blend((int) INT_LE.get(data, (first >>> 1) + 4), UPPER);
+            }
+            codes = w.lanewise(VectorOperators.LSHR, SHIFT4).and(15);
+        }
+        return (FloatVector) codes.convertShape(VectorOperators.I2F, F, 0);
     }
 
-    /** Eight signed bytes as floats. */
+    /** LANES signed bytes as floats. */
     static FloatVector bytes(byte[] data, int offset) {
         return (FloatVector) ByteVector.fromArray(B, data, offset).convertShape(VectorOperators.B2F, F, 0);
     }

@@ -1,5 +1,6 @@
 package dev.think4j.kv;
 
+import dev.think4j.tensor.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -7,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Small float kernels used by attention over cached rows. */
 public final class VectorMath {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Vectors.FLOAT;
 
     private VectorMath() {
     }
@@ -123,7 +124,7 @@ public final class VectorMath {
         }
     }
 
-    private static final VectorSpecies<Float> E = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> E = Vectors.FLOAT;
     private static final float LOG2E = 1.44269504f;
     private static final float LN2_HI = 0.693145752f;
     private static final float LN2_LO = 1.42860677e-6f;

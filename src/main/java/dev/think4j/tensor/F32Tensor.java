@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** 32-bit float weights, read in place from the mapped file. */
 public final class F32Tensor extends FloatTensor {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SPECIES = Vectors.FLOAT;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private final MemorySegment data;

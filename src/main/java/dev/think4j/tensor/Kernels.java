@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * exactly L bytes (or shorts) per step, so byte/short/int/float vectors all have the same lane count
  * and conversions never need part shuffles. The kernels assume L is 8 or 16 (AVX2 / AVX-512);
  * other widths fall back to block decoding, which is slower but still correct.
- * {@code -Dthink4j.vector.bits=256} forces 256-bit vectors (to test the 8-lane path on AVX-512).
+ * The width comes from {@link Vectors}; {@code -Dthink4j.vector.bits=512} selects the 16-lane path.
  */
 final class Kernels {
     static final VectorSpecies<Float> F;
@@ -33,14 +33,7 @@ final class Kernels {
     static final int[] IOTA32 = new int[32];
 
     static {
-        int bits = Integer.getInteger("think4j.vector.bits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
-        VectorSpecies<Float> f;
-        try {
-            f = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= bits
-                    ? VectorSpecies.of(float.class, VectorShape.forBitSize(bits)) : FloatVector.SPECIES_PREFERRED;
-        } catch (IllegalArgumentException e) {
-            f = FloatVector.SPECIES_PREFERRED;
-        }
+        VectorSpecies<Float> f = Vectors.FLOAT;
         F = f;
         L = F.length();
         ENABLED = L == 8 || L == 16;

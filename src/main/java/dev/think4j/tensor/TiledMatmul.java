@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /** Register-tiled float kernel behind {@link FloatTensor#matmul}: a decoded row tile times many tokens. */
 final class TiledMatmul {
     static final int TILE_ROWS = 8;
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Vectors.FLOAT;
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private TiledMatmul() {
