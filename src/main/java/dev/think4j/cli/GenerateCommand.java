@@ -41,6 +41,9 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "maximum tokens to generate (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
+    @Option(names = "--ignore-eos", description = "never sample end-of-generation tokens: run to --max-tokens (benchmarks)")
+    boolean ignoreEos;
+
     @Option(names = "--json", description = "print one JSON object (ids, text, stop reason, KV bytes, speeds) as the last stdout line")
     boolean json;
 
@@ -76,6 +79,7 @@ public final class GenerateCommand implements Callable<Integer> {
             int[] ids = tokenizer.encode(prompt, !noBos, false);
             Session session = new Session(model, tokenizer, policy, modelOptions.contextLength(model.config().contextLength()),
                     modelOptions.chunk);
+            session.setIgnoreEos(ignoreEos);
             if (!json) {
                 out.print(prompt);
                 out.flush();

@@ -24,6 +24,8 @@ public final class Session {
     private final int contextLength;
     private int[] history = new int[256];
     private int historyLength;
+    /** End-of-generation token ids whose logits are masked, or null (see {@link #setIgnoreEos}). */
+    private int[] maskedEos;
 
     public Session(Model model, Tokenizer tokenizer, KvPolicy policy, int contextLength, int chunkSize) {
         if (contextLength < 1) {
@@ -55,6 +57,26 @@ public final class Session {
     /** Ids fed to the model so far (all turns). */
     public int[] history() {
         return Arrays.copyOf(history, historyLength);
+    }
+
+    /**
+     * Never sample an end-of-generation token, so generation runs to the length limit (long-run
+     * benchmarks; llama.cpp's --ignore-eos). Stop tokens and stop strings still apply.
+     */
+    public void setIgnoreEos(boolean ignore) {
+        if (!ignore) {
+            maskedEos = null;
+            return;
+        }
+        int[] ids = new int[8];
+        int n = 0;
+        for (int id = 0; id < model.config().vocabSize(); id++) {
+            if (tokenizer.isEndOfGeneration(id)) {
+                ids = n == ids.length ? Arrays.copyOf(ids, n * 2) : ids;
+                ids[n++] = id;
+            }
+        }
+        maskedEos = Arrays.copyOf(ids, n);
     }
 
     public void reset() {
@@ -109,6 +131,11 @@ public final class Session {
             if (cancelled != null && cancelled.getAsBoolean()) {
                 reason = StopReason.CANCELLED;
                 break;
+            }
+            if (maskedEos != null) {
+                for (int id : maskedEos) {
+                    logits[id] = Float.NEGATIVE_INFINITY;
+                }
             }
             reason = stepper.step(logits, history, historyLength, cache.maxLength(), contextLength, emit);
             if (reason == null) {

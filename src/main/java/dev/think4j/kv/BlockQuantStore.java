@@ -33,7 +33,13 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
     }
 
     @Override
-    public void appendRow(float[] row) {
+    public void appendRows(float[][] rows) {
+        for (float[] row : rows) {
+            appendRow(row);
+        }
+    }
+
+    void appendRow(float[] row) {
         if ((tokens + 1) * codeBytesPerRow > codes.length) {
             int cap = Math.max(tokens + 1, tokens * 3 / 2 + 16);
             codes = java.util.Arrays.copyOf(codes, cap * codeBytesPerRow);

@@ -67,8 +67,10 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
     }
 
     @Override
-    public void appendRow(float[] row) {
-        append(row, 0);
+    public void appendRows(float[][] rows) {
+        for (float[] row : rows) {
+            append(row, 0);
+        }
     }
 
     public float get(int t, int c) {

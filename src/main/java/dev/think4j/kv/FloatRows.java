@@ -79,8 +79,10 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     }
 
     @Override
-    public void appendRow(float[] row) {
-        append(row, 0);
+    public void appendRows(float[][] rows) {
+        for (float[] row : rows) {
+            append(row, 0);
+        }
     }
 
     /** Keeps only the rows at the given increasing indices. */

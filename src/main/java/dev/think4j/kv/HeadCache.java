@@ -263,10 +263,8 @@ public final class HeadCache {
         if (encoder.appendable() && last != null && last.keys() instanceof AppendableStore lk
                 && last.values() instanceof AppendableStore lv && last.keyChannels() == keyChannels
                 && last.valueChannels() == valueChannels && last.keys().getClass() == encoder.keyStoreClass()) {
-            for (int i = 0; i < count; i++) {
-                lk.appendRow(k[i]);
-                lv.appendRow(v[i]);
-            }
+            lk.appendRows(k);
+            lv.appendRows(v);
         } else {
             addSegment(k, v, keyChannels, valueChannels, encoder);
         }

@@ -27,6 +27,11 @@ public final class KiviPress implements KvPress {
             }
 
             @Override
+            public boolean appendable() {
+                return true;
+            }
+
+            @Override
             public Class<?> keyStoreClass() {
                 return KiviStores.Keys.class;
             }

@@ -16,11 +16,23 @@ final class KiviStores {
     /** Packed unsigned codes of a fixed bit width. */
     static final class Codes {
         final int bits;
-        final byte[] data;
+        byte[] data;
 
         Codes(int bits, int count) {
             this.bits = bits;
             this.data = new byte[(count * bits + 7) / 8];
+        }
+
+        /** Room for {@code count} codes, growing by half again so appends cost amortised O(1). */
+        void ensure(int count) {
+            int needed = (count * bits + 7) / 8;
+            if (needed > data.length) {
+                data = java.util.Arrays.copyOf(data, Math.max(needed, data.length + data.length / 2));
+            }
+        }
+
+        long bytesFor(int count) {
+            return (count * (long) bits + 7) / 8;
         }
 
         void set(int i, int code) {
@@ -49,46 +61,67 @@ final class KiviStores {
         return Math.max(0, Math.min((1 << bits) - 1, q));
     }
 
-    static final class Keys implements KeyStore {
-        private final int tokens;
+    static final class Keys implements KeyStore, AppendableStore {
+        private int tokens;
         private final int width;
         private final int group;
         private final int bits;
-        private final float[] scale;
-        /** Zero points channel-major ([channel][group]), so q . zero for all groups needs no horizontal sums. */
-        private final float[] zero;
+        /** Groups the arrays have room for; the zero points' stride. */
+        private int capacity;
+        private float[] scale;
+        /** Zero points channel-major ([channel][group], stride = capacity), so q . zero for all groups needs no horizontal sums. */
+        private float[] zero;
         private final Codes codes;
 
         /** rows.length must be a multiple of group. */
         Keys(float[][] rows, int width, int group, int bits) {
-            if (rows.length % group != 0) {
-                throw new IllegalArgumentException(rows.length + " tokens is not a multiple of the KIVI group " + group);
-            }
-            this.tokens = rows.length;
             this.width = width;
             this.group = group;
             this.bits = bits;
-            int groups = tokens / group;
-            scale = new float[groups * width];
-            zero = new float[groups * width];
-            codes = new Codes(bits, tokens * width);
-            for (int g = 0; g < groups; g++) {
+            this.capacity = Math.max(1, rows.length / group);
+            this.scale = new float[capacity * width];
+            this.zero = new float[capacity * width];
+            this.codes = new Codes(bits, rows.length * width);
+            appendRows(rows);
+        }
+
+        /** Quantizes and appends whole groups (decode-time flushes add one group at a time). */
+        @Override
+        public void appendRows(float[][] rows) {
+            if (rows.length % group != 0) {
+                throw new IllegalArgumentException(rows.length + " tokens is not a multiple of the KIVI group " + group);
+            }
+            int first = tokens / group;
+            int groups = first + rows.length / group;
+            if (groups > capacity) {
+                int next = Math.max(groups, capacity + capacity / 2);
+                scale = java.util.Arrays.copyOf(scale, next * width);
+                float[] z = new float[next * width];
+                for (int c = 0; c < width; c++) {
+                    System.arraycopy(zero, c * capacity, z, c * next, first);
+                }
+                zero = z;
+                capacity = next;
+            }
+            codes.ensure(groups * group * width);
+            for (int g = first; g < groups; g++) {
                 for (int c = 0; c < width; c++) {
                     float min = Float.POSITIVE_INFINITY;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int t = 0; t < group; t++) {
-                        float x = rows[g * group + t][c];
+                        float x = rows[(g - first) * group + t][c];
                         min = Math.min(min, x);
                         max = Math.max(max, x);
                     }
                     float[] sz = fit(min, max, bits);
                     scale[g * width + c] = sz[0];
-                    zero[c * (tokens / group) + g] = sz[1];
+                    zero[c * capacity + g] = sz[1];
                     for (int t = 0; t < group; t++) {
-                        codes.set((g * width + c) * group + t, code(rows[g * group + t][c], sz[0], sz[1], bits));
+                        codes.set((g * width + c) * group + t, code(rows[(g - first) * group + t][c], sz[0], sz[1], bits));
                     }
                 }
             }
+            tokens = groups * group;
         }
 
         @Override
@@ -135,7 +168,7 @@ final class KiviStores {
                 for (; g + PackedCodes.LANES <= groups; g += PackedCodes.LANES) {
                     FloatVector acc = FloatVector.zero(PackedCodes.F);
                     for (int c = 0; c < width; c++) {
-                        acc = FloatVector.fromArray(PackedCodes.F, zero, c * groups + g)
+                        acc = FloatVector.fromArray(PackedCodes.F, zero, c * capacity + g)
                                 .fma(FloatVector.broadcast(PackedCodes.F, q[qOff + c]), acc);
                     }
                     acc.intoArray(out, g);
@@ -144,7 +177,7 @@ final class KiviStores {
             for (; g < groups; g++) {
                 float acc = 0f;
                 for (int c = 0; c < width; c++) {
-                    acc = Math.fma(zero[c * groups + g], q[qOff + c], acc);
+                    acc = Math.fma(zero[c * capacity + g], q[qOff + c], acc);
                 }
                 out[g] = acc;
             }
@@ -210,58 +243,83 @@ final class KiviStores {
             }
         }
 
+        /** Codes and F16 scale and zero per (group, channel) of the tokens held (not spare capacity). */
         @Override
         public long bytes() {
-            return codes.data.length + 2L * 2 * scale.length;
+            return codes.bytesFor(tokens * width) + 2L * 2 * (tokens / group) * width;
         }
 
         @Override
         public void row(int t, float[] out, int outOff) {
             int g = t / group;
             for (int c = 0; c < width; c++) {
-                out[outOff + c] = codes.get((g * width + c) * group + t % group) * scale[g * width + c] + zero[c * (tokens / group) + g];
+                out[outOff + c] = codes.get((g * width + c) * group + t % group) * scale[g * width + c] + zero[c * capacity + g];
             }
         }
     }
 
-    static final class Values implements ValueStore {
+    static final class Values implements ValueStore, AppendableStore {
         /** Per-thread p_t * scale_t for the grouped kernel (one row per query head). */
         private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
-        private final int tokens;
+        private int tokens;
         private final int width;
         private final int group;
         private final int bits;
-        private final float[] scale;
-        private final float[] zero;
+        private final int groupsPerRow;
+        /** Tokens the arrays have room for; the stride of scale and zero ([channel group][token]). */
+        private int capacity;
+        private float[] scale;
+        private float[] zero;
         private final Codes codes;
 
         Values(float[][] rows, int width, int group, int bits) {
-            this.tokens = rows.length;
             this.width = width;
             this.group = Math.min(group, width);
             this.bits = bits;
-            int groupsPerRow = (width + this.group - 1) / this.group;
-            scale = new float[tokens * groupsPerRow];
-            zero = new float[tokens * groupsPerRow];
-            codes = new Codes(bits, tokens * width);
-            for (int t = 0; t < tokens; t++) {
+            this.groupsPerRow = (width + this.group - 1) / this.group;
+            this.capacity = Math.max(1, rows.length);
+            this.scale = new float[capacity * groupsPerRow];
+            this.zero = new float[capacity * groupsPerRow];
+            this.codes = new Codes(bits, rows.length * width);
+            appendRows(rows);
+        }
+
+        @Override
+        public void appendRows(float[][] rows) {
+            int total = tokens + rows.length;
+            if (total > capacity) {
+                int next = Math.max(total, capacity + capacity / 2);
+                float[] s = new float[next * groupsPerRow];
+                float[] z = new float[next * groupsPerRow];
+                for (int gi = 0; gi < groupsPerRow; gi++) {
+                    System.arraycopy(scale, gi * capacity, s, gi * next, tokens);
+                    System.arraycopy(zero, gi * capacity, z, gi * next, tokens);
+                }
+                scale = s;
+                zero = z;
+                capacity = next;
+            }
+            codes.ensure(total * width);
+            for (int t = tokens; t < total; t++) {
+                float[] row = rows[t - tokens];
                 for (int gi = 0; gi < groupsPerRow; gi++) {
                     int c0 = gi * this.group;
                     int c1 = Math.min(width, c0 + this.group);
                     float min = Float.POSITIVE_INFINITY;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int c = c0; c < c1; c++) {
-                        min = Math.min(min, rows[t][c]);
-                        max = Math.max(max, rows[t][c]);
+                        min = Math.min(min, row[c]);
+                        max = Math.max(max, row[c]);
                     }
                     float[] sz = fit(min, max, bits);
-                    scale[gi * tokens + t] = sz[0];
-                    zero[gi * tokens + t] = sz[1];
+                    scale[gi * capacity + t] = sz[0];
+                    zero[gi * capacity + t] = sz[1];
                     for (int c = c0; c < c1; c++) {
-                        codes.set(t * width + c, code(rows[t][c], sz[0], sz[1], bits));
+                        codes.set(t * width + c, code(row[c], sz[0], sz[1], bits));
                     }
                 }
             }
+            tokens = total;
         }
 
         @Override
@@ -284,8 +342,8 @@ final class KiviStores {
             for (int t = 0; t < tokens; t++) {
                 float pt = p[pOff + t];
                 for (int gi = 0; gi < groupsPerRow; gi++) {
-                    float sc = pt * scale[gi * tokens + t];
-                    float zr = pt * zero[gi * tokens + t];
+                    float sc = pt * scale[gi * capacity + t];
+                    float zr = pt * zero[gi * capacity + t];
                     int c1 = Math.min(width, gi * group + group);
                     for (int c = gi * group; c < c1; c++) {
                         out[outOff + c] += sc * codes.get(t * width + c) + zr;
@@ -320,7 +378,7 @@ final class KiviStores {
             }
             for (int gi = 0; gi < groupsPerRow; gi++) {
                 for (int j = 0; j < 4; j++) {
-                    VectorMath.multiply(p, p0 + j * ps, scale, gi * tokens, w, j * tokens, tokens);
+                    VectorMath.multiply(p, p0 + j * ps, scale, gi * capacity, w, j * tokens, tokens);
                 }
                 int c1 = Math.min(width, gi * group + group);
                 for (int c0 = gi * group; c0 < c1; c0 += PackedCodes.LANES) {
@@ -352,7 +410,7 @@ final class KiviStores {
                 int gi = c0 / group;
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
                 for (int t = 0; t < tokens; t++) {
-                    float sc = p[pOff + t] * scale[gi * tokens + t];
+                    float sc = p[pOff + t] * scale[gi * capacity + t];
                     acc = PackedCodes.unpack(codes.data, t * width + c0, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
                 }
                 acc.intoArray(out, outOff + c0);
@@ -363,7 +421,7 @@ final class KiviStores {
         /** out[c] += sum_t p_t * zero_t,g(c): the zero points' share, one sum per channel group. */
         private void addZeroPoints(float[] p, int pOff, float[] out, int outOff, int groupsPerRow) {
             for (int gi = 0; gi < groupsPerRow; gi++) {
-                float z = VectorMath.dot(p, pOff, zero, gi * tokens, tokens);
+                float z = VectorMath.dot(p, pOff, zero, gi * capacity, tokens);
                 int c1 = Math.min(width, gi * group + group);
                 for (int c = gi * group; c < c1; c++) {
                     out[outOff + c] += z;
@@ -371,9 +429,10 @@ final class KiviStores {
             }
         }
 
+        /** Codes and F16 scale and zero per (token, channel group) of the tokens held (not spare capacity). */
         @Override
         public long bytes() {
-            return codes.data.length + 2L * 2 * scale.length;
+            return codes.bytesFor(tokens * width) + 2L * 2 * tokens * groupsPerRow;
         }
 
         @Override
@@ -381,7 +440,7 @@ final class KiviStores {
             int groupsPerRow = (width + group - 1) / group;
             for (int c = 0; c < width; c++) {
                 int gi = c / group;
-                out[outOff + c] = codes.get(t * width + c) * scale[gi * tokens + t] + zero[gi * tokens + t];
+                out[outOff + c] = codes.get(t * width + c) * scale[gi * capacity + t] + zero[gi * capacity + t];
             }
         }
     }

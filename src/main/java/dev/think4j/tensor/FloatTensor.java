@@ -85,9 +85,9 @@ public abstract class FloatTensor {
 
     /**
      * Batched product for prefill: out[t*rows + r] = row r . x[t*cols ..] for t in [0, nTokens).
-     * Each worker decodes a tile of rows to floats once and multiplies it with every token, two rows
-     * by four tokens per pass so each loaded vector feeds several FMAs. Rounding differs slightly from
-     * {@link #matvec} (a different summation order), which is why batching uses {@link #matmulRowwise}.
+     * Each worker decodes a tile of rows once and multiplies it with every token (see
+     * {@link TiledMatmul}). Rounding differs slightly from {@link #matvec} (a different summation
+     * order), which is why batching uses {@link #matmulRowwise}.
      */
     public void matmul(float[] x, float[] out, int nTokens, int rows, int cols) {
         if (nTokens < 4) {
@@ -98,12 +98,7 @@ public abstract class FloatTensor {
         int tiles = (rows + tile - 1) / tile;
         Parallel.forRange(tiles, (long) rows * cols * nTokens, ti -> {
             int r0 = ti * tile;
-            int r1 = Math.min(rows, r0 + tile);
-            float[] w = TiledMatmul.scratch(tile * cols);
-            for (int r = r0; r < r1; r++) {
-                dequantize((long) r * cols, w, (r - r0) * cols, cols);
-            }
-            TiledMatmul.multiply(w, r1 - r0, x, nTokens, cols, out, rows, r0);
+            TiledMatmul.multiplyTile(this, r0, Math.min(tile, rows - r0), x, nTokens, cols, out, rows);
         });
     }
 

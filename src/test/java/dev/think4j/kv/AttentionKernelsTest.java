@@ -1,8 +1,10 @@
 package dev.think4j.kv;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.think4j.gguf.GgmlType;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
@@ -159,6 +161,50 @@ class AttentionKernelsTest {
                 }
             }
         }
+    }
+
+    /** Decode-time flushes append to KIVI stores: growing one must equal building it at once. */
+    @Test
+    void kiviStoresGrownByAppendsEqualStoresBuiltAtOnce() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        float[][] r = rows(rnd, 160, 64);
+        KiviStores.Keys keys = new KiviStores.Keys(Arrays.copyOfRange(r, 0, 32), 64, 32, 2);
+        KiviStores.Values values = new KiviStores.Values(Arrays.copyOfRange(r, 0, 1), 64, 32, 4);
+        for (int from = 32; from < 160; from += 32) {
+            keys.appendRows(Arrays.copyOfRange(r, from, from + 32));
+        }
+        for (int from = 1, step = 1; from < 160; from += step, step = Math.min(step * 3, 160 - from)) {
+            values.appendRows(Arrays.copyOfRange(r, from, from + step));
+        }
+        KiviStores.Keys keysAtOnce = new KiviStores.Keys(r, 64, 32, 2);
+        KiviStores.Values valuesAtOnce = new KiviStores.Values(r, 64, 32, 4);
+        assertThat(keys.tokens()).isEqualTo(160);
+        assertThat(values.tokens()).isEqualTo(160);
+        assertThat(keys.bytes()).isEqualTo(keysAtOnce.bytes());
+        assertThat(values.bytes()).isEqualTo(valuesAtOnce.bytes());
+        float[] a = new float[64];
+        float[] b = new float[64];
+        for (int t = 0; t < 160; t++) {
+            keys.row(t, a, 0);
+            keysAtOnce.row(t, b, 0);
+            assertThat(a).containsExactly(b);
+            values.row(t, a, 0);
+            valuesAtOnce.row(t, b, 0);
+            assertThat(a).containsExactly(b);
+        }
+        float[] q = vector(rnd, 4 * 64);
+        float[] s1 = new float[4 * 160];
+        float[] s2 = new float[4 * 160];
+        keys.scores(q, 0, 64, 4, s1, 0, 160);
+        keysAtOnce.scores(q, 0, 64, 4, s2, 0, 160);
+        assertThat(s1).containsExactly(s2);
+        float[] p = vector(rnd, 4 * 160);
+        float[] o1 = new float[4 * 64];
+        float[] o2 = new float[4 * 64];
+        values.accumulate(p, 0, 160, 4, o1, 0, 64);
+        valuesAtOnce.accumulate(p, 0, 160, 4, o2, 0, 64);
+        assertThat(o1).containsExactly(o2);
+        assertThatThrownBy(() -> keys.appendRows(Arrays.copyOfRange(r, 0, 5))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

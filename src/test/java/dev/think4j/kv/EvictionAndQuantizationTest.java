@@ -269,7 +269,9 @@ class EvictionAndQuantizationTest {
         // 10 decode steps: the tail reaches 24 (flush one group of 8 -> 16), then grows to 22 (below 16 + 8)
         ThinkPressTest.fill(cache, 10, 52);
         assertThat(head.tailLength()).isEqualTo(22);
-        assertThat(head.segments()).hasSize(2);
+        // the flushed group is appended to the quantized segment in place, not added as a new one
+        assertThat(head.segments()).hasSize(1);
+        assertThat(head.segments().getFirst().tokens()).isEqualTo(48);
         assertThat(head.length()).isEqualTo(70);
     }
 
