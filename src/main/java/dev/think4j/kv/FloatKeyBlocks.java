@@ -111,18 +111,38 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
     @Override
     public void scores(float[] q, int qOff, float[] out, int outOff) {
         int full = count / BLOCK;
-        int b = 0;
-        if (VECTOR) {
-            for (; b + 1 < full; b += 2) {
-                scorePair(q, qOff, b * BLOCK * width, out, outOff + b * BLOCK);
+        int rest = count % BLOCK;
+        if (!VECTOR) {
+            for (int b = 0; b <= full; b++) {
+                scoreScalar(q, qOff, b, b < full ? BLOCK : rest, out, outOff + b * BLOCK);
             }
+            return;
         }
-        for (; b < full; b++) {
-            scoreScalar(q, qOff, b, BLOCK, out, outOff + b * BLOCK);
+        int b = 0;
+        for (; b + 1 < full; b += 2) {
+            scorePair(q, qOff, b * BLOCK * width, out, outOff + b * BLOCK);
         }
-        if (count % BLOCK != 0) {
-            scoreScalar(q, qOff, full, count % BLOCK, out, outOff + full * BLOCK);
+        if (b < full) {
+            scoreBlock(q, qOff, b * BLOCK * width, out, outOff + b * BLOCK);
         }
+        if (rest != 0) {
+            // storage always holds whole blocks: score the last one whole, keep its valid lanes
+            float[] tmp = new float[BLOCK];
+            scoreBlock(q, qOff, full * BLOCK * width, tmp, 0);
+            System.arraycopy(tmp, 0, out, outOff + full * BLOCK, rest);
+        }
+    }
+
+    private void scoreBlock(float[] q, int qOff, int base, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        for (int c = 0; c < width; c++) {
+            FloatVector qc = FloatVector.broadcast(S, q[qOff + c]);
+            a0 = FloatVector.fromArray(S, data, base + c * BLOCK).fma(qc, a0);
+            a1 = FloatVector.fromArray(S, data, base + c * BLOCK + L).fma(qc, a1);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
     }
 
     /** Four queries of a GQA group per pass: each key block is loaded once for all four. */
@@ -141,50 +161,55 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
 
     private void scores4(float[] q, int q0, int qs, float[] out, int o, int os) {
         int full = count / BLOCK;
+        for (int b = 0; b < full; b++) {
+            block4(q, q0, qs, b * BLOCK * width, out, o + b * BLOCK, os);
+        }
+        int rest = count % BLOCK;
+        if (rest != 0) {
+            float[] tmp = new float[4 * BLOCK];
+            block4(q, q0, qs, full * BLOCK * width, tmp, 0, BLOCK);
+            for (int i = 0; i < 4; i++) {
+                System.arraycopy(tmp, i * BLOCK, out, o + i * os + full * BLOCK, rest);
+            }
+        }
+    }
+
+    private void block4(float[] q, int q0, int qs, int base, float[] out, int t, int os) {
         int q1 = q0 + qs;
         int q2 = q1 + qs;
         int q3 = q2 + qs;
-        for (int b = 0; b < full; b++) {
-            int base = b * BLOCK * width;
-            FloatVector a00 = FloatVector.zero(S);
-            FloatVector a01 = FloatVector.zero(S);
-            FloatVector a10 = FloatVector.zero(S);
-            FloatVector a11 = FloatVector.zero(S);
-            FloatVector a20 = FloatVector.zero(S);
-            FloatVector a21 = FloatVector.zero(S);
-            FloatVector a30 = FloatVector.zero(S);
-            FloatVector a31 = FloatVector.zero(S);
-            for (int c = 0; c < width; c++) {
-                FloatVector k0 = FloatVector.fromArray(S, data, base + c * BLOCK);
-                FloatVector k1 = FloatVector.fromArray(S, data, base + c * BLOCK + L);
-                FloatVector b0 = FloatVector.broadcast(S, q[q0 + c]);
-                FloatVector b1 = FloatVector.broadcast(S, q[q1 + c]);
-                FloatVector b2 = FloatVector.broadcast(S, q[q2 + c]);
-                FloatVector b3 = FloatVector.broadcast(S, q[q3 + c]);
-                a00 = k0.fma(b0, a00);
-                a01 = k1.fma(b0, a01);
-                a10 = k0.fma(b1, a10);
-                a11 = k1.fma(b1, a11);
-                a20 = k0.fma(b2, a20);
-                a21 = k1.fma(b2, a21);
-                a30 = k0.fma(b3, a30);
-                a31 = k1.fma(b3, a31);
-            }
-            int t = o + b * BLOCK;
-            a00.intoArray(out, t);
-            a01.intoArray(out, t + L);
-            a10.intoArray(out, t + os);
-            a11.intoArray(out, t + os + L);
-            a20.intoArray(out, t + 2 * os);
-            a21.intoArray(out, t + 2 * os + L);
-            a30.intoArray(out, t + 3 * os);
-            a31.intoArray(out, t + 3 * os + L);
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        for (int c = 0; c < width; c++) {
+            FloatVector k0 = FloatVector.fromArray(S, data, base + c * BLOCK);
+            FloatVector k1 = FloatVector.fromArray(S, data, base + c * BLOCK + L);
+            FloatVector b0 = FloatVector.broadcast(S, q[q0 + c]);
+            FloatVector b1 = FloatVector.broadcast(S, q[q1 + c]);
+            FloatVector b2 = FloatVector.broadcast(S, q[q2 + c]);
+            FloatVector b3 = FloatVector.broadcast(S, q[q3 + c]);
+            a00 = k0.fma(b0, a00);
+            a01 = k1.fma(b0, a01);
+            a10 = k0.fma(b1, a10);
+            a11 = k1.fma(b1, a11);
+            a20 = k0.fma(b2, a20);
+            a21 = k1.fma(b2, a21);
+            a30 = k0.fma(b3, a30);
+            a31 = k1.fma(b3, a31);
         }
-        if (count % BLOCK != 0) {
-            for (int i = 0; i < 4; i++) {
-                scoreScalar(q, q0 + i * qs, full, count % BLOCK, out, o + i * os + full * BLOCK);
-            }
-        }
+        a00.intoArray(out, t);
+        a01.intoArray(out, t + L);
+        a10.intoArray(out, t + os);
+        a11.intoArray(out, t + os + L);
+        a20.intoArray(out, t + 2 * os);
+        a21.intoArray(out, t + 2 * os + L);
+        a30.intoArray(out, t + 3 * os);
+        a31.intoArray(out, t + 3 * os + L);
     }
 
     /** Two blocks at once: four independent accumulator chains hide the multiply-add latency. */

@@ -128,7 +128,13 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     @Override
     public void accumulate(float[] p, int pOff, int pStride, int np, float[] out, int outOff, int outStride) {
         int i = 0;
-        if (VECTOR && width % (2 * L) == 0) {
+        if (VECTOR && width % (4 * L) == 0) {
+            for (; i + 4 <= np; i += 4) {
+                for (int c = 0; c < width; c += 4 * L) {
+                    accumulate4Wide(p, pOff + i * pStride, pStride, out, outOff + i * outStride + c, outStride, c);
+                }
+            }
+        } else if (VECTOR && width % (2 * L) == 0) {
             for (; i + 4 <= np; i += 4) {
                 for (int c = 0; c < width; c += 2 * L) {
                     accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride + c, outStride, c);
@@ -138,6 +144,72 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
         for (; i < np; i++) {
             accumulate(p, pOff + i * pStride, out, outOff + i * outStride);
         }
+    }
+
+    /**
+     * Four weight rows times four vectors of channels (a whole 64-wide head with 16 lanes): one
+     * sequential pass over the rows, sixteen accumulators in registers.
+     */
+    private void accumulate4Wide(float[] p, int p0, int ps, float[] out, int o, int os, int c) {
+        FloatVector a00 = FloatVector.fromArray(S, out, o);
+        FloatVector a01 = FloatVector.fromArray(S, out, o + L);
+        FloatVector a02 = FloatVector.fromArray(S, out, o + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(S, out, o + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(S, out, o + os);
+        FloatVector a11 = FloatVector.fromArray(S, out, o + os + L);
+        FloatVector a12 = FloatVector.fromArray(S, out, o + os + 2 * L);
+        FloatVector a13 = FloatVector.fromArray(S, out, o + os + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(S, out, o + 2 * os);
+        FloatVector a21 = FloatVector.fromArray(S, out, o + 2 * os + L);
+        FloatVector a22 = FloatVector.fromArray(S, out, o + 2 * os + 2 * L);
+        FloatVector a23 = FloatVector.fromArray(S, out, o + 2 * os + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(S, out, o + 3 * os);
+        FloatVector a31 = FloatVector.fromArray(S, out, o + 3 * os + L);
+        FloatVector a32 = FloatVector.fromArray(S, out, o + 3 * os + 2 * L);
+        FloatVector a33 = FloatVector.fromArray(S, out, o + 3 * os + 3 * L);
+        for (int t = 0; t < count; t++) {
+            int r = t * width + c;
+            FloatVector v0 = FloatVector.fromArray(S, data, r);
+            FloatVector v1 = FloatVector.fromArray(S, data, r + L);
+            FloatVector v2 = FloatVector.fromArray(S, data, r + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, data, r + 3 * L);
+            FloatVector b = FloatVector.broadcast(S, p[p0 + t]);
+            a00 = v0.fma(b, a00);
+            a01 = v1.fma(b, a01);
+            a02 = v2.fma(b, a02);
+            a03 = v3.fma(b, a03);
+            b = FloatVector.broadcast(S, p[p0 + ps + t]);
+            a10 = v0.fma(b, a10);
+            a11 = v1.fma(b, a11);
+            a12 = v2.fma(b, a12);
+            a13 = v3.fma(b, a13);
+            b = FloatVector.broadcast(S, p[p0 + 2 * ps + t]);
+            a20 = v0.fma(b, a20);
+            a21 = v1.fma(b, a21);
+            a22 = v2.fma(b, a22);
+            a23 = v3.fma(b, a23);
+            b = FloatVector.broadcast(S, p[p0 + 3 * ps + t]);
+            a30 = v0.fma(b, a30);
+            a31 = v1.fma(b, a31);
+            a32 = v2.fma(b, a32);
+            a33 = v3.fma(b, a33);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + L);
+        a02.intoArray(out, o + 2 * L);
+        a03.intoArray(out, o + 3 * L);
+        a10.intoArray(out, o + os);
+        a11.intoArray(out, o + os + L);
+        a12.intoArray(out, o + os + 2 * L);
+        a13.intoArray(out, o + os + 3 * L);
+        a20.intoArray(out, o + 2 * os);
+        a21.intoArray(out, o + 2 * os + L);
+        a22.intoArray(out, o + 2 * os + 2 * L);
+        a23.intoArray(out, o + 2 * os + 3 * L);
+        a30.intoArray(out, o + 3 * os);
+        a31.intoArray(out, o + 3 * os + L);
+        a32.intoArray(out, o + 3 * os + 2 * L);
+        a33.intoArray(out, o + 3 * os + 3 * L);
     }
 
     private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os, int c) {
