@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * <p>At depth 0 every repetition starts from an empty cache. At a depth, the cache is filled once
  * (which at 8192 tokens of a 1 B model takes minutes) and the repetitions run one after another on
  * it: repetition r starts at depth + r * (test tokens), and each prefill repetition ends with the
- * compression point like a new chat turn. The warm-up is timed and logged too.
+ * compression point like a new chat turn. The warm-up is timed and logged too, and followed by a
+ * garbage collection so that its leftovers are not collected inside a timed repetition.
  */
 public final class Bench {
     /** Warm-up prefill is fed in slices of this many tokens so progress can be reported. */
@@ -93,6 +94,9 @@ public final class Bench {
         }
         cache.endPrefill();
         double s = (System.nanoTime() - t0) / 1e9;
+        // compression leaves the dense prefill arrays (hundreds of MB at depth) as garbage; collect
+        // it here rather than in a pause inside the timed repetitions
+        System.gc();
         if (depth > 1) {
             log.accept(String.format(Locale.ROOT, "  depth %d filled in %.1f s (%.2f tok/s); KV %d bytes (dense f32 %d)",
                     depth, s, depth / s, cache.bytes(), cache.uncompressedBytes()));
