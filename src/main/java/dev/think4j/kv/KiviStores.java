@@ -334,9 +334,8 @@ final class KiviStores {
 
         @Override
         public void accumulate(float[] p, int pOff, float[] out, int outOff) {
-            int groupsPerRow = (width + group - 1) / group;
             if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0) {
-                accumulateVector(p, pOff, out, outOff, groupsPerRow);
+                accumulateVector(p, pOff, out, outOff);
                 return;
             }
             for (int t = 0; t < tokens; t++) {
@@ -355,13 +354,12 @@ final class KiviStores {
         /** Four weight rows of a GQA group per pass: each packed word is decoded once for all four. */
         @Override
         public void accumulate(float[] p, int pOff, int pStride, int np, float[] out, int outOff, int outStride) {
-            int groupsPerRow = (width + group - 1) / group;
             int i = 0;
             if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0) {
                 for (; i + 4 <= np; i += 4) {
-                    accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride, outStride, groupsPerRow);
+                    accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride, outStride);
                     for (int j = 0; j < 4; j++) {
-                        addZeroPoints(p, pOff + (i + j) * pStride, out, outOff + (i + j) * outStride, groupsPerRow);
+                        addZeroPoints(p, pOff + (i + j) * pStride, out, outOff + (i + j) * outStride);
                     }
                 }
             }
@@ -370,7 +368,7 @@ final class KiviStores {
             }
         }
 
-        private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os, int groupsPerRow) {
+        private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os) {
             float[] w = WEIGHTS.get();
             if (w.length < 4 * tokens) {
                 w = new float[4 * tokens];
@@ -405,7 +403,7 @@ final class KiviStores {
          * Eight output channels at a time held in a register across all tokens; the zero points
          * contribute sum_t p_t * zero_t per channel group, added once at the end.
          */
-        private void accumulateVector(float[] p, int pOff, float[] out, int outOff, int groupsPerRow) {
+        private void accumulateVector(float[] p, int pOff, float[] out, int outOff) {
             for (int c0 = 0; c0 < width; c0 += PackedCodes.LANES) {
                 int gi = c0 / group;
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
@@ -415,11 +413,11 @@ final class KiviStores {
                 }
                 acc.intoArray(out, outOff + c0);
             }
-            addZeroPoints(p, pOff, out, outOff, groupsPerRow);
+            addZeroPoints(p, pOff, out, outOff);
         }
 
         /** out[c] += sum_t p_t * zero_t,g(c): the zero points' share, one sum per channel group. */
-        private void addZeroPoints(float[] p, int pOff, float[] out, int outOff, int groupsPerRow) {
+        private void addZeroPoints(float[] p, int pOff, float[] out, int outOff) {
             for (int gi = 0; gi < groupsPerRow; gi++) {
                 float z = VectorMath.dot(p, pOff, zero, gi * capacity, tokens);
                 int c1 = Math.min(width, gi * group + group);
@@ -437,7 +435,6 @@ final class KiviStores {
 
         @Override
         public void row(int t, float[] out, int outOff) {
-            int groupsPerRow = (width + group - 1) / group;
             for (int c = 0; c < width; c++) {
                 int gi = c / group;
                 out[outOff + c] = codes.get(t * width + c) * scale[gi * capacity + t] + zero[gi * capacity + t];
