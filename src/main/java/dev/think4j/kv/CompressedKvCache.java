@@ -8,7 +8,7 @@ import dev.think4j.tensor.Parallel;
  */
 public final class CompressedKvCache implements KvCache {
     /** Below this much attention work per layer and token, threads cost more than they save. */
-    private static final long PARALLEL_WORK = 1L << 15;
+    private static final long PARALLEL_WORK = 1L << 18;
 
     private final KvShape shape;
     private final KvPolicy policy;
