@@ -73,10 +73,6 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
         }
     }
 
-    public float get(int t, int c) {
-        return data[index(t, c)];
-    }
-
     @Override
     public void row(int t, float[] out, int outOff) {
         int base = index(t, 0);
@@ -252,10 +248,5 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
     @Override
     public long bytes() {
         return (long) count * width * Float.BYTES;
-    }
-
-    /** Bytes allocated, including the unused part of the last block and spare capacity for appends. */
-    public long allocatedBytes() {
-        return (long) data.length * Float.BYTES;
     }
 }
