@@ -4,7 +4,7 @@
 # the sources, then runs it with the given arguments, e.g.
 #   scripts/bench-vs-llamacpp.sh -m model.gguf -p 512 -n 128 --depth 0,4096 --kv "full;think:0.5" --out /tmp/sbs
 # Options: -m/--model PATH, -p N, -n N, --depth LIST, -r N, -t N, --kv SPECS (';'), --llama-kv LIST (','),
-#          --llama-fa auto|on|off, --out DIR, --help.
+#          --llama-fa auto|on|off, --interleave, --no-warmup, --out DIR, --help.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/find-jdk.sh"

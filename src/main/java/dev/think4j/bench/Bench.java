@@ -7,6 +7,7 @@ import dev.think4j.model.Transformer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -60,23 +61,48 @@ public final class Bench {
 
     /** Decode of {@code n} tokens (one at a time) after {@code depth} cached ones (at least one). */
     public BenchResult decode(KvPolicy policy, int depth, int n, int repetitions, int threads, Consumer<String> log) {
-        double[] tps = new double[repetitions];
+        return decodeInterleaved(List.of(policy), depth, n, repetitions, threads, log).getFirst();
+    }
+
+    /**
+     * Decode of {@code n} tokens for several KV specs at one depth, their repetitions interleaved
+     * (spec 1 rep 1, spec 2 rep 1, ..., spec 1 rep 2, ...), so that drift in the machine's speed
+     * (other tenants, clock changes, JIT state) falls on every spec alike and the ratios between
+     * them stay fair. All the caches are filled first and held at once.
+     */
+    public List<BenchResult> decodeInterleaved(List<KvPolicy> policies, int depth, int n, int repetitions, int threads,
+                                               Consumer<String> log) {
         float[] logits = new float[model.config().vocabSize()];
         Transformer tf = model.newTransformer(chunk);
-        CompressedKvCache cache = warmCache(tf, policy, Math.max(1, depth), log);
+        List<CompressedKvCache> caches = new ArrayList<>();
+        for (KvPolicy policy : policies) {
+            if (policies.size() > 1) {
+                log.accept("  --kv " + policy.spec());
+            }
+            caches.add(warmCache(tf, policy, Math.max(1, depth), log));
+        }
+        double[][] tps = new double[policies.size()][repetitions];
         int[] one = new int[1];
         for (int r = 0; r < repetitions; r++) {
             int[] ids = randomIds(n, 2000 + r);
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                one[0] = ids[i];
-                tf.forward(one, 0, 1, cache, logits, null);
+            for (int s = 0; s < policies.size(); s++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    one[0] = ids[i];
+                    tf.forward(one, 0, 1, caches.get(s), logits, null);
+                }
+                long t1 = System.nanoTime();
+                tps[s][r] = n / ((t1 - t0) / 1e9);
+                log.accept(String.format(Locale.ROOT, "  tg%d @ d%d rep %d%s: %.2f tok/s", n, depth, r + 1,
+                        policies.size() > 1 ? " --kv " + policies.get(s).spec() : "", tps[s][r]));
             }
-            long t1 = System.nanoTime();
-            tps[r] = n / ((t1 - t0) / 1e9);
-            log.accept(String.format(Locale.ROOT, "  tg%d @ d%d rep %d: %.2f tok/s", n, depth, r + 1, tps[r]));
         }
-        return result(policy, depth, threads, "tg" + n, n, tps, cache.bytes(), cache.uncompressedBytes());
+        List<BenchResult> results = new ArrayList<>();
+        for (int s = 0; s < policies.size(); s++) {
+            CompressedKvCache cache = caches.get(s);
+            results.add(result(policies.get(s), depth, threads, "tg" + n, n, tps[s], cache.bytes(), cache.uncompressedBytes()));
+        }
+        return results;
     }
 
     private CompressedKvCache warmCache(Transformer tf, KvPolicy policy, int depth, Consumer<String> log) {

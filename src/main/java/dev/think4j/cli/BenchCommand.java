@@ -63,6 +63,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "write bench.md and bench.json into DIR")
     Path out;
 
+    @Option(names = "--interleave", description = "decode tests: fill one cache per --kv spec, then alternate the specs' "
+            + "repetitions, so that machine drift falls on all of them alike (all caches are held at once)")
+    boolean interleave;
+
     @Override
     public Integer call() throws Exception {
         if (repetitions < 1) {
@@ -95,6 +99,16 @@ public final class BenchCommand implements Callable<Integer> {
             Bench bench = new Bench(m, chunk, seed);
             for (int t : threadCounts) {
                 Parallel.setThreads(t);
+                if (interleave) {
+                    for (int d : depth) {
+                        for (int n : gen) {
+                            if (n > 0) {
+                                err.println("tg" + n + " @ d" + d + " --kv " + String.join(";", kv) + " (interleaved) threads " + t);
+                                results.addAll(bench.decodeInterleaved(policies, d, n, repetitions, t, line -> { err.println(line); err.flush(); }));
+                            }
+                        }
+                    }
+                }
                 for (KvPolicy policy : policies) {
                     for (int d : depth) {
                         for (int p : prompt) {
@@ -104,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
                             }
                         }
                         for (int n : gen) {
-                            if (n > 0) {
+                            if (n > 0 && !interleave) {
                                 err.println("tg" + n + " @ d" + d + " --kv " + policy.spec() + " threads " + t);
                                 results.add(bench.decode(policy, d, n, repetitions, t, line -> { err.println(line); err.flush(); }));
                             }

@@ -54,6 +54,11 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "with --json: record kv_bytes every N generated tokens (field kv_bytes_trace)")
     int kvTrace;
 
+    @Option(names = "--live-heap", description = "after generating, run a full garbage collection and report the live Java heap "
+            + "(field live_heap_bytes): what the cache really occupies, with its spare capacity and per-object overhead, "
+            + "where peak RSS mostly shows how far the collector let the heap grow")
+    boolean liveHeap;
+
     @Override
     public Integer call() throws Exception {
         if (promptOption != null && promptArgument != null) {
@@ -100,8 +105,14 @@ public final class GenerateCommand implements Callable<Integer> {
                         produced[0]++;
                         return false;
                     });
+            long live = liveHeap ? liveHeapBytes() : -1;
+            // keep the session (and its cache) reachable until after the measurement
+            java.lang.ref.Reference.reachabilityFence(session);
             if (json) {
                 com.fasterxml.jackson.databind.node.ObjectNode n = toJson(r, policy, modelOptions.modelPath().toString());
+                if (live >= 0) {
+                    n.put("live_heap_bytes", live);
+                }
                 if (kvTrace > 0) {
                     com.fasterxml.jackson.databind.node.ArrayNode a = n.putArray("kv_bytes_trace");
                     for (long[] p : trace) {
@@ -114,11 +125,20 @@ public final class GenerateCommand implements Callable<Integer> {
                 err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, stop: %s, KV %s (%s uncompressed, --kv %s)]%n",
                         r.promptIds().length, r.prefillTokensPerSecond(), r.outputIds().length, r.decodeTokensPerSecond(),
                         r.stopReason().jsonName(), Bytes.human(r.kvBytes()), Bytes.human(r.kvBytesUncompressed()), policy.spec());
+                if (live >= 0) {
+                    err.printf("[live Java heap after a full collection: %s]%n", Bytes.human(live));
+                }
             }
             out.flush();
             err.flush();
         }
         return 0;
+    }
+
+    /** Heap in use right after a full collection: System.gc() is a full, compacting one under the launcher's collector. */
+    private static long liveHeapBytes() {
+        System.gc();
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     static com.fasterxml.jackson.databind.node.ObjectNode toJson(GenerationResult r, KvPolicy policy, String modelPath) {

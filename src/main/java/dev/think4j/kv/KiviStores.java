@@ -1,37 +1,43 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Quantizer;
+import java.util.ArrayList;
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * KIVI's asymmetric low-bit layouts. Keys are quantized per channel over groups of G tokens (the
  * outlier structure of keys is per channel); values per token over groups of channels. Each group
  * has an F16 scale and zero point; codes are bit-packed (2-bit: four per byte, 4-bit: two).
- * Attention reads the codes in place, one group at a time.
+ * Attention reads the codes in place.
+ *
+ * <p>Tokens live in pages that are filled and never copied: a page is sized once (the rows it is
+ * built from, or, for decode-time appends, as many tokens as the store already holds, up to
+ * {@link #PAGE_TOKENS}), so the memory held stays within one page of the bytes counted and growing
+ * a store leaves no garbage behind. Scales and zero points are stored as F16 bits, as counted, and
+ * widened to floats per page when attention reads them.
  */
 final class KiviStores {
+    /** Largest page, in tokens: bounds the unused tail of the last page. */
+    static final int PAGE_TOKENS = 1024;
+
+    /** Per-thread float copies of a page's scales and zero points (attention runs heads in parallel). */
+    private static final ThreadLocal<float[][]> WIDENED = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+
     private KiviStores() {
     }
 
     /** Packed unsigned codes of a fixed bit width. */
     static final class Codes {
         final int bits;
-        byte[] data;
+        final byte[] data;
 
         Codes(int bits, int count) {
             this.bits = bits;
             this.data = new byte[(count * bits + 7) / 8];
         }
 
-        /** Room for {@code count} codes, growing by half again so appends cost amortised O(1). */
-        void ensure(int count) {
-            int needed = (count * bits + 7) / 8;
-            if (needed > data.length) {
-                data = java.util.Arrays.copyOf(data, Math.max(needed, data.length + data.length / 2));
-            }
-        }
-
-        long bytesFor(int count) {
+        static long bytesFor(int count, int bits) {
             return (count * (long) bits + 7) / 8;
         }
 
@@ -61,27 +67,55 @@ final class KiviStores {
         return Math.max(0, Math.min((1 << bits) - 1, q));
     }
 
+    /** Tokens for a new page: all that remain to be stored if they fit, else as many as are held (grows geometrically). */
+    static int pageTokens(int remaining, int held, int unit) {
+        int max = Math.max(unit, PAGE_TOKENS / unit * unit);
+        return Math.min(max, Math.max(remaining, (held / unit) * unit));
+    }
+
+    /** Widens n halves into the calling thread's scratch buffer {@code which} (0 or 1). */
+    private static float[] widen(short[] halves, int n, int which) {
+        float[][] w = WIDENED.get();
+        if (w[which].length < n) {
+            w[which] = new float[Math.max(n, PAGE_TOKENS * 2)];
+        }
+        VectorMath.halvesToFloats(halves, 0, w[which], 0, n);
+        return w[which];
+    }
+
+    private static short half(float f) {
+        return Float.floatToFloat16(f);
+    }
+
     static final class Keys implements KeyStore, AppendableStore {
-        private int tokens;
         private final int width;
         private final int group;
         private final int bits;
-        /** Groups the arrays have room for; the zero points' stride. */
-        private int capacity;
-        private float[] scale;
-        /** Zero points channel-major ([channel][group], stride = capacity), so q . zero for all groups needs no horizontal sums. */
-        private float[] zero;
-        private final Codes codes;
+        private final List<KeyPage> pages = new ArrayList<>();
+        private int tokens;
+
+        /** Whole groups of tokens: codes channel-major within a group, F16 scale [group][channel], F16 zero [channel][group]. */
+        private final class KeyPage {
+            /** Groups the page has room for: the zero points' stride. */
+            final int capacity;
+            int groups;
+            final Codes codes;
+            final short[] scale;
+            final short[] zero;
+
+            KeyPage(int capacity) {
+                this.capacity = capacity;
+                this.codes = new Codes(bits, capacity * group * width);
+                this.scale = new short[capacity * width];
+                this.zero = new short[capacity * width];
+            }
+        }
 
         /** rows.length must be a multiple of group. */
         Keys(float[][] rows, int width, int group, int bits) {
             this.width = width;
             this.group = group;
             this.bits = bits;
-            this.capacity = Math.max(1, rows.length / group);
-            this.scale = new float[capacity * width];
-            this.zero = new float[capacity * width];
-            this.codes = new Codes(bits, rows.length * width);
             appendRows(rows);
         }
 
@@ -91,37 +125,35 @@ final class KiviStores {
             if (rows.length % group != 0) {
                 throw new IllegalArgumentException(rows.length + " tokens is not a multiple of the KIVI group " + group);
             }
-            int first = tokens / group;
-            int groups = first + rows.length / group;
-            if (groups > capacity) {
-                int next = Math.max(groups, capacity + capacity / 2);
-                scale = java.util.Arrays.copyOf(scale, next * width);
-                float[] z = new float[next * width];
-                for (int c = 0; c < width; c++) {
-                    System.arraycopy(zero, c * capacity, z, c * next, first);
+            for (int first = 0; first < rows.length; first += group) {
+                KeyPage page = pages.isEmpty() ? null : pages.getLast();
+                if (page == null || page.groups == page.capacity) {
+                    page = new KeyPage(pageTokens(rows.length - first, tokens, group) / group);
+                    pages.add(page);
                 }
-                zero = z;
-                capacity = next;
+                quantizeGroup(page, rows, first);
+                tokens += group;
             }
-            codes.ensure(groups * group * width);
-            for (int g = first; g < groups; g++) {
-                for (int c = 0; c < width; c++) {
-                    float min = Float.POSITIVE_INFINITY;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int t = 0; t < group; t++) {
-                        float x = rows[(g - first) * group + t][c];
-                        min = Math.min(min, x);
-                        max = Math.max(max, x);
-                    }
-                    float[] sz = fit(min, max, bits);
-                    scale[g * width + c] = sz[0];
-                    zero[c * capacity + g] = sz[1];
-                    for (int t = 0; t < group; t++) {
-                        codes.set((g * width + c) * group + t, code(rows[(g - first) * group + t][c], sz[0], sz[1], bits));
-                    }
+        }
+
+        private void quantizeGroup(KeyPage page, float[][] rows, int first) {
+            int g = page.groups;
+            for (int c = 0; c < width; c++) {
+                float min = Float.POSITIVE_INFINITY;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < group; t++) {
+                    float x = rows[first + t][c];
+                    min = Math.min(min, x);
+                    max = Math.max(max, x);
+                }
+                float[] sz = fit(min, max, bits);
+                page.scale[g * width + c] = half(sz[0]);
+                page.zero[c * page.capacity + g] = half(sz[1]);
+                for (int t = 0; t < group; t++) {
+                    page.codes.set((g * width + c) * group + t, code(rows[first + t][c], sz[0], sz[1], bits));
                 }
             }
-            tokens = groups * group;
+            page.groups++;
         }
 
         @Override
@@ -136,39 +168,67 @@ final class KiviStores {
 
         @Override
         public void scores(float[] q, int qOff, float[] out, int outOff) {
-            float[] qs = new float[width];
+            scores(q, qOff, 0, 1, out, outOff, 0);
+        }
+
+        /**
+         * Queries of a GQA group four at a time, so each packed word is decoded once for all four;
+         * the rest one by one, with exactly the same per-lane operations.
+         */
+        @Override
+        public void scores(float[] q, int qOff, int qStride, int nq, float[] out, int outOff, int outStride) {
             boolean vector = PackedCodes.VECTOR && group % PackedCodes.LANES == 0;
-            float[] constants = zeroTerms(q, qOff);
-            for (int g = 0; g < tokens / group; g++) {
-                float constant = constants[g];
-                VectorMath.multiply(q, qOff, scale, g * width, qs, 0, width);
+            float[] qs = new float[4 * width];
+            float[] constant = new float[4];
+            int start = 0;
+            for (KeyPage page : pages) {
+                float[] scale = widen(page.scale, page.groups * width, 0);
+                float[] zero = widen(page.zero, page.capacity * width, 1);
+                int i = 0;
                 if (vector) {
-                    scoreGroup(g, qs, constant, out, outOff + g * group);
-                    continue;
-                }
-                for (int t = 0; t < group; t++) {
-                    float acc = constant;
-                    for (int c = 0; c < width; c++) {
-                        acc += qs[c] * codes.get((g * width + c) * group + t);
+                    for (; i + 4 <= nq; i += 4) {
+                        float[][] terms = new float[4][];
+                        for (int j = 0; j < 4; j++) {
+                            terms[j] = zeroTerms(page, zero, q, qOff + (i + j) * qStride);
+                        }
+                        for (int g = 0; g < page.groups; g++) {
+                            for (int j = 0; j < 4; j++) {
+                                constant[j] = terms[j][g];
+                                VectorMath.multiply(q, qOff + (i + j) * qStride, scale, g * width, qs, j * width, width);
+                            }
+                            scoreGroup4(page, g, qs, constant, out, outOff + i * outStride + start + g * group, outStride);
+                        }
                     }
-                    out[outOff + g * group + t] = acc;
                 }
+                for (; i < nq; i++) {
+                    float[] terms = zeroTerms(page, zero, q, qOff + i * qStride);
+                    int o = outOff + i * outStride + start;
+                    for (int g = 0; g < page.groups; g++) {
+                        VectorMath.multiply(q, qOff + i * qStride, scale, g * width, qs, 0, width);
+                        if (vector) {
+                            scoreGroup(page, g, qs, terms[g], out, o + g * group);
+                        } else {
+                            scoreGroupScalar(page, g, qs, terms[g], out, o + g * group);
+                        }
+                    }
+                }
+                start += page.groups * group;
             }
         }
 
         /**
-         * The zero points' share of each group's scores, q . zero_g for every group g (score_t =
-         * that + (q * scale_g) . code_t), vectorised across groups in channel order.
+         * The zero points' share of each group's scores, q . zero_g for every group g of the page
+         * (score_t = that + (q * scale_g) . code_t), vectorised across groups in channel order.
          */
-        private float[] zeroTerms(float[] q, int qOff) {
-            int groups = tokens / group;
+        private float[] zeroTerms(KeyPage page, float[] zero, float[] q, int qOff) {
+            int groups = page.groups;
             float[] out = new float[groups];
             int g = 0;
             if (PackedCodes.VECTOR) {
                 for (; g + PackedCodes.LANES <= groups; g += PackedCodes.LANES) {
                     FloatVector acc = FloatVector.zero(PackedCodes.F);
                     for (int c = 0; c < width; c++) {
-                        acc = FloatVector.fromArray(PackedCodes.F, zero, c * capacity + g)
+                        acc = FloatVector.fromArray(PackedCodes.F, zero, c * page.capacity + g)
                                 .fma(FloatVector.broadcast(PackedCodes.F, q[qOff + c]), acc);
                     }
                     acc.intoArray(out, g);
@@ -177,40 +237,15 @@ final class KiviStores {
             for (; g < groups; g++) {
                 float acc = 0f;
                 for (int c = 0; c < width; c++) {
-                    acc = Math.fma(zero[c * capacity + g], q[qOff + c], acc);
+                    acc = Math.fma(zero[c * page.capacity + g], q[qOff + c], acc);
                 }
                 out[g] = acc;
             }
             return out;
         }
 
-        /** Four queries of a GQA group per pass: each packed word is decoded once for all four. */
-        @Override
-        public void scores(float[] q, int qOff, int qStride, int nq, float[] out, int outOff, int outStride) {
-            int i = 0;
-            if (PackedCodes.VECTOR && group % PackedCodes.LANES == 0) {
-                float[] qs = new float[4 * width];
-                float[] constant = new float[4];
-                for (; i + 4 <= nq; i += 4) {
-                    float[][] terms = new float[4][];
-                    for (int j = 0; j < 4; j++) {
-                        terms[j] = zeroTerms(q, qOff + (i + j) * qStride);
-                    }
-                    for (int g = 0; g < tokens / group; g++) {
-                        for (int j = 0; j < 4; j++) {
-                            constant[j] = terms[j][g];
-                            VectorMath.multiply(q, qOff + (i + j) * qStride, scale, g * width, qs, j * width, width);
-                        }
-                        scoreGroup4(g, qs, constant, out, outOff + i * outStride + g * group, outStride);
-                    }
-                }
-            }
-            for (; i < nq; i++) {
-                scores(q, qOff + i * qStride, out, outOff + i * outStride);
-            }
-        }
-
-        private void scoreGroup4(int g, float[] qs, float[] constant, float[] out, int o, int os) {
+        private void scoreGroup4(KeyPage page, int g, float[] qs, float[] constant, float[] out, int o, int os) {
+            byte[] data = page.codes.data;
             for (int t0 = 0; t0 < group; t0 += PackedCodes.LANES) {
                 FloatVector a0 = FloatVector.broadcast(PackedCodes.F, constant[0]);
                 FloatVector a1 = FloatVector.broadcast(PackedCodes.F, constant[1]);
@@ -218,7 +253,7 @@ final class KiviStores {
                 FloatVector a3 = FloatVector.broadcast(PackedCodes.F, constant[3]);
                 int first = g * width * group + t0;
                 for (int c = 0; c < width; c++) {
-                    FloatVector k = PackedCodes.unpack(codes.data, first + c * group, bits);
+                    FloatVector k = PackedCodes.unpack(data, first + c * group, bits);
                     a0 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[c]), a0);
                     a1 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[width + c]), a1);
                     a2 = k.fma(FloatVector.broadcast(PackedCodes.F, qs[2 * width + c]), a2);
@@ -231,95 +266,122 @@ final class KiviStores {
             }
         }
 
-        /** Eight tokens of a group at a time: each channel's codes for them are one packed word. */
-        private void scoreGroup(int g, float[] qs, float constant, float[] out, int o) {
+        /** LANES tokens of a group at a time: each channel's codes for them are one packed word. */
+        private void scoreGroup(KeyPage page, int g, float[] qs, float constant, float[] out, int o) {
+            byte[] data = page.codes.data;
             for (int t0 = 0; t0 < group; t0 += PackedCodes.LANES) {
                 FloatVector acc = FloatVector.broadcast(PackedCodes.F, constant);
                 int first = g * width * group + t0;
                 for (int c = 0; c < width; c++) {
-                    acc = PackedCodes.unpack(codes.data, first + c * group, bits).fma(FloatVector.broadcast(PackedCodes.F, qs[c]), acc);
+                    acc = PackedCodes.unpack(data, first + c * group, bits).fma(FloatVector.broadcast(PackedCodes.F, qs[c]), acc);
                 }
                 acc.intoArray(out, o + t0);
             }
         }
 
-        /** Codes and F16 scale and zero per (group, channel) of the tokens held (not spare capacity). */
+        private void scoreGroupScalar(KeyPage page, int g, float[] qs, float constant, float[] out, int o) {
+            for (int t = 0; t < group; t++) {
+                float acc = constant;
+                for (int c = 0; c < width; c++) {
+                    acc += qs[c] * page.codes.get((g * width + c) * group + t);
+                }
+                out[o + t] = acc;
+            }
+        }
+
+        /** Codes and F16 scale and zero per (group, channel) of the tokens held (not a page's unused room). */
         @Override
         public long bytes() {
-            return codes.bytesFor(tokens * width) + 2L * 2 * (tokens / group) * width;
+            long codes = 0;
+            for (KeyPage page : pages) {
+                codes += Codes.bytesFor(page.groups * group * width, bits);
+            }
+            return codes + 2L * 2 * (tokens / group) * width;
         }
 
         @Override
         public void row(int t, float[] out, int outOff) {
             int g = t / group;
-            for (int c = 0; c < width; c++) {
-                out[outOff + c] = codes.get((g * width + c) * group + t % group) * scale[g * width + c] + zero[c * capacity + g];
+            for (KeyPage page : pages) {
+                if (g < page.groups) {
+                    for (int c = 0; c < width; c++) {
+                        out[outOff + c] = page.codes.get((g * width + c) * group + t % group)
+                                * Float.float16ToFloat(page.scale[g * width + c]) + Float.float16ToFloat(page.zero[c * page.capacity + g]);
+                    }
+                    return;
+                }
+                g -= page.groups;
             }
+            throw new IndexOutOfBoundsException("token " + t + " of " + tokens);
         }
     }
 
     static final class Values implements ValueStore, AppendableStore {
         /** Per-thread p_t * scale_t for the grouped kernel (one row per query head). */
         private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
-        private int tokens;
         private final int width;
         private final int group;
         private final int bits;
         private final int groupsPerRow;
-        /** Tokens the arrays have room for; the stride of scale and zero ([channel group][token]). */
-        private int capacity;
-        private float[] scale;
-        private float[] zero;
-        private final Codes codes;
+        private final List<ValuePage> pages = new ArrayList<>();
+        private int tokens;
+
+        /** Token-major codes; F16 scale and zero per [channel group][token], stride = capacity. */
+        private final class ValuePage {
+            final int capacity;
+            int tokens;
+            final Codes codes;
+            final short[] scale;
+            final short[] zero;
+
+            ValuePage(int capacity) {
+                this.capacity = capacity;
+                this.codes = new Codes(bits, capacity * width);
+                this.scale = new short[capacity * groupsPerRow];
+                this.zero = new short[capacity * groupsPerRow];
+            }
+        }
 
         Values(float[][] rows, int width, int group, int bits) {
             this.width = width;
             this.group = Math.min(group, width);
             this.bits = bits;
             this.groupsPerRow = (width + this.group - 1) / this.group;
-            this.capacity = Math.max(1, rows.length);
-            this.scale = new float[capacity * groupsPerRow];
-            this.zero = new float[capacity * groupsPerRow];
-            this.codes = new Codes(bits, rows.length * width);
             appendRows(rows);
         }
 
         @Override
         public void appendRows(float[][] rows) {
-            int total = tokens + rows.length;
-            if (total > capacity) {
-                int next = Math.max(total, capacity + capacity / 2);
-                float[] s = new float[next * groupsPerRow];
-                float[] z = new float[next * groupsPerRow];
-                for (int gi = 0; gi < groupsPerRow; gi++) {
-                    System.arraycopy(scale, gi * capacity, s, gi * next, tokens);
-                    System.arraycopy(zero, gi * capacity, z, gi * next, tokens);
+            for (int i = 0; i < rows.length; i++) {
+                ValuePage page = pages.isEmpty() ? null : pages.getLast();
+                if (page == null || page.tokens == page.capacity) {
+                    page = new ValuePage(pageTokens(rows.length - i, tokens, 1));
+                    pages.add(page);
                 }
-                scale = s;
-                zero = z;
-                capacity = next;
+                quantizeRow(page, rows[i]);
+                tokens++;
             }
-            codes.ensure(total * width);
-            for (int t = tokens; t < total; t++) {
-                float[] row = rows[t - tokens];
-                for (int gi = 0; gi < groupsPerRow; gi++) {
-                    int c0 = gi * this.group;
-                    int c1 = Math.min(width, c0 + this.group);
-                    float min = Float.POSITIVE_INFINITY;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int c = c0; c < c1; c++) {
-                        min = Math.min(min, row[c]);
-                        max = Math.max(max, row[c]);
-                    }
-                    float[] sz = fit(min, max, bits);
-                    scale[gi * capacity + t] = sz[0];
-                    zero[gi * capacity + t] = sz[1];
-                    for (int c = c0; c < c1; c++) {
-                        codes.set(t * width + c, code(row[c], sz[0], sz[1], bits));
-                    }
+        }
+
+        private void quantizeRow(ValuePage page, float[] row) {
+            int t = page.tokens;
+            for (int gi = 0; gi < groupsPerRow; gi++) {
+                int c0 = gi * group;
+                int c1 = Math.min(width, c0 + group);
+                float min = Float.POSITIVE_INFINITY;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int c = c0; c < c1; c++) {
+                    min = Math.min(min, row[c]);
+                    max = Math.max(max, row[c]);
+                }
+                float[] sz = fit(min, max, bits);
+                page.scale[gi * page.capacity + t] = half(sz[0]);
+                page.zero[gi * page.capacity + t] = half(sz[1]);
+                for (int c = c0; c < c1; c++) {
+                    page.codes.set(t * width + c, code(row[c], sz[0], sz[1], bits));
                 }
             }
-            tokens = total;
+            page.tokens++;
         }
 
         @Override
@@ -334,49 +396,54 @@ final class KiviStores {
 
         @Override
         public void accumulate(float[] p, int pOff, float[] out, int outOff) {
-            if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0) {
-                accumulateVector(p, pOff, out, outOff);
-                return;
-            }
-            for (int t = 0; t < tokens; t++) {
-                float pt = p[pOff + t];
-                for (int gi = 0; gi < groupsPerRow; gi++) {
-                    float sc = pt * scale[gi * capacity + t];
-                    float zr = pt * zero[gi * capacity + t];
-                    int c1 = Math.min(width, gi * group + group);
-                    for (int c = gi * group; c < c1; c++) {
-                        out[outOff + c] += sc * codes.get(t * width + c) + zr;
-                    }
-                }
-            }
+            accumulate(p, pOff, 0, 1, out, outOff, 0);
         }
 
-        /** Four weight rows of a GQA group per pass: each packed word is decoded once for all four. */
+        /**
+         * Weight rows of a GQA group four at a time, so each packed word is decoded once for all
+         * four; the rest one by one, with exactly the same per-lane operations.
+         */
         @Override
         public void accumulate(float[] p, int pOff, int pStride, int np, float[] out, int outOff, int outStride) {
-            int i = 0;
-            if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0) {
-                for (; i + 4 <= np; i += 4) {
-                    accumulate4(p, pOff + i * pStride, pStride, out, outOff + i * outStride, outStride);
-                    for (int j = 0; j < 4; j++) {
-                        addZeroPoints(p, pOff + (i + j) * pStride, out, outOff + (i + j) * outStride);
+            boolean vector = PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0;
+            int start = 0;
+            for (ValuePage page : pages) {
+                float[] scale = widen(page.scale, page.capacity * groupsPerRow, 0);
+                float[] zero = widen(page.zero, page.capacity * groupsPerRow, 1);
+                int i = 0;
+                if (vector) {
+                    for (; i + 4 <= np; i += 4) {
+                        accumulate4(page, scale, p, pOff + start + i * pStride, pStride, out, outOff + i * outStride, outStride);
+                        for (int j = 0; j < 4; j++) {
+                            addZeroPoints(page, zero, p, pOff + start + (i + j) * pStride, out, outOff + (i + j) * outStride);
+                        }
                     }
                 }
-            }
-            for (; i < np; i++) {
-                accumulate(p, pOff + i * pStride, out, outOff + i * outStride);
+                for (; i < np; i++) {
+                    int pi = pOff + start + i * pStride;
+                    int oi = outOff + i * outStride;
+                    if (vector) {
+                        accumulate1(page, scale, p, pi, out, oi);
+                        addZeroPoints(page, zero, p, pi, out, oi);
+                    } else {
+                        accumulateScalar(page, scale, zero, p, pi, out, oi);
+                    }
+                }
+                start += page.tokens;
             }
         }
 
-        private void accumulate4(float[] p, int p0, int ps, float[] out, int o, int os) {
+        private void accumulate4(ValuePage page, float[] scale, float[] p, int p0, int ps, float[] out, int o, int os) {
+            int n = page.tokens;
             float[] w = WEIGHTS.get();
-            if (w.length < 4 * tokens) {
-                w = new float[4 * tokens];
+            if (w.length < 4 * n) {
+                w = new float[4 * Math.max(n, PAGE_TOKENS)];
                 WEIGHTS.set(w);
             }
+            byte[] data = page.codes.data;
             for (int gi = 0; gi < groupsPerRow; gi++) {
                 for (int j = 0; j < 4; j++) {
-                    VectorMath.multiply(p, p0 + j * ps, scale, gi * capacity, w, j * tokens, tokens);
+                    VectorMath.multiply(p, p0 + j * ps, scale, gi * page.capacity, w, j * n, n);
                 }
                 int c1 = Math.min(width, gi * group + group);
                 for (int c0 = gi * group; c0 < c1; c0 += PackedCodes.LANES) {
@@ -384,12 +451,12 @@ final class KiviStores {
                     FloatVector a1 = FloatVector.fromArray(PackedCodes.F, out, o + os + c0);
                     FloatVector a2 = FloatVector.fromArray(PackedCodes.F, out, o + 2 * os + c0);
                     FloatVector a3 = FloatVector.fromArray(PackedCodes.F, out, o + 3 * os + c0);
-                    for (int t = 0; t < tokens; t++) {
-                        FloatVector v = PackedCodes.unpack(codes.data, t * width + c0, bits);
+                    for (int t = 0; t < n; t++) {
+                        FloatVector v = PackedCodes.unpack(data, t * width + c0, bits);
                         a0 = v.fma(FloatVector.broadcast(PackedCodes.F, w[t]), a0);
-                        a1 = v.fma(FloatVector.broadcast(PackedCodes.F, w[tokens + t]), a1);
-                        a2 = v.fma(FloatVector.broadcast(PackedCodes.F, w[2 * tokens + t]), a2);
-                        a3 = v.fma(FloatVector.broadcast(PackedCodes.F, w[3 * tokens + t]), a3);
+                        a1 = v.fma(FloatVector.broadcast(PackedCodes.F, w[n + t]), a1);
+                        a2 = v.fma(FloatVector.broadcast(PackedCodes.F, w[2 * n + t]), a2);
+                        a3 = v.fma(FloatVector.broadcast(PackedCodes.F, w[3 * n + t]), a3);
                     }
                     a0.intoArray(out, o + c0);
                     a1.intoArray(out, o + os + c0);
@@ -399,27 +466,38 @@ final class KiviStores {
             }
         }
 
-        /**
-         * Eight output channels at a time held in a register across all tokens; the zero points
-         * contribute sum_t p_t * zero_t per channel group, added once at the end.
-         */
-        private void accumulateVector(float[] p, int pOff, float[] out, int outOff) {
+        /** LANES output channels at a time held in a register across the page's tokens. */
+        private void accumulate1(ValuePage page, float[] scale, float[] p, int pOff, float[] out, int outOff) {
+            byte[] data = page.codes.data;
             for (int c0 = 0; c0 < width; c0 += PackedCodes.LANES) {
                 int gi = c0 / group;
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
-                for (int t = 0; t < tokens; t++) {
-                    float sc = p[pOff + t] * scale[gi * capacity + t];
-                    acc = PackedCodes.unpack(codes.data, t * width + c0, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
+                for (int t = 0; t < page.tokens; t++) {
+                    float sc = p[pOff + t] * scale[gi * page.capacity + t];
+                    acc = PackedCodes.unpack(data, t * width + c0, bits).fma(FloatVector.broadcast(PackedCodes.F, sc), acc);
                 }
                 acc.intoArray(out, outOff + c0);
             }
-            addZeroPoints(p, pOff, out, outOff);
+        }
+
+        private void accumulateScalar(ValuePage page, float[] scale, float[] zero, float[] p, int pOff, float[] out, int outOff) {
+            for (int t = 0; t < page.tokens; t++) {
+                float pt = p[pOff + t];
+                for (int gi = 0; gi < groupsPerRow; gi++) {
+                    float sc = pt * scale[gi * page.capacity + t];
+                    float zr = pt * zero[gi * page.capacity + t];
+                    int c1 = Math.min(width, gi * group + group);
+                    for (int c = gi * group; c < c1; c++) {
+                        out[outOff + c] += sc * page.codes.get(t * width + c) + zr;
+                    }
+                }
+            }
         }
 
         /** out[c] += sum_t p_t * zero_t,g(c): the zero points' share, one sum per channel group. */
-        private void addZeroPoints(float[] p, int pOff, float[] out, int outOff) {
+        private void addZeroPoints(ValuePage page, float[] zero, float[] p, int pOff, float[] out, int outOff) {
             for (int gi = 0; gi < groupsPerRow; gi++) {
-                float z = VectorMath.dot(p, pOff, zero, gi * capacity, tokens);
+                float z = VectorMath.dot(p, pOff, zero, gi * page.capacity, page.tokens);
                 int c1 = Math.min(width, gi * group + group);
                 for (int c = gi * group; c < c1; c++) {
                     out[outOff + c] += z;
@@ -427,18 +505,30 @@ final class KiviStores {
             }
         }
 
-        /** Codes and F16 scale and zero per (token, channel group) of the tokens held (not spare capacity). */
+        /** Codes and F16 scale and zero per (token, channel group) of the tokens held (not a page's unused room). */
         @Override
         public long bytes() {
-            return codes.bytesFor(tokens * width) + 2L * 2 * tokens * groupsPerRow;
+            long codes = 0;
+            for (ValuePage page : pages) {
+                codes += Codes.bytesFor(page.tokens * width, bits);
+            }
+            return codes + 2L * 2 * tokens * groupsPerRow;
         }
 
         @Override
         public void row(int t, float[] out, int outOff) {
-            for (int c = 0; c < width; c++) {
-                int gi = c / group;
-                out[outOff + c] = codes.get(t * width + c) * scale[gi * capacity + t] + zero[gi * capacity + t];
+            for (ValuePage page : pages) {
+                if (t < page.tokens) {
+                    for (int c = 0; c < width; c++) {
+                        int at = (c / group) * page.capacity + t;
+                        out[outOff + c] = page.codes.get(t * width + c) * Float.float16ToFloat(page.scale[at])
+                                + Float.float16ToFloat(page.zero[at]);
+                    }
+                    return;
+                }
+                t -= page.tokens;
             }
+            throw new IndexOutOfBoundsException("row " + t + " beyond " + tokens);
         }
     }
 }

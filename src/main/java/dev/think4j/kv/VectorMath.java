@@ -3,7 +3,9 @@ package dev.think4j.kv;
 import dev.think4j.tensor.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small float kernels used by attention over cached rows. */
@@ -152,6 +154,30 @@ public final class VectorMath {
         p = Math.fma(p, r, 1f);
         p = Math.fma(p, r, 1f);
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
+
+    /**
+     * out[to + i] = Float.float16ToFloat(in[from + i]) for finite halves (the F16 scales and zero
+     * points of quantized caches), LANES at a time: a half's magnitude bits shifted into float
+     * position are a float 2^112 too small, for normal and subnormal halves alike, so one multiply
+     * rescales it exactly; the sign comes from the sign-extended short.
+     */
+    public static void halvesToFloats(short[] in, int from, float[] out, int to, int n) {
+        int i = 0;
+        if (HALVES.length() == S.length()) {
+            FloatVector rescale = FloatVector.broadcast(S, 0x1p112f);
+            for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+                IntVector h = (IntVector) ShortVector.fromArray(HALVES, in, from + i).convertShape(VectorOperators.S2I, I, 0);
+                FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(rescale);
+                magnitude.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(out, to + i);
+            }
+        }
+        for (; i < n; i++) {
+            out[to + i] = Float.float16ToFloat(in[from + i]);
+        }
     }
 
     /** {@link #exp(float)} on every lane, with the same operations in the same order. */

@@ -38,9 +38,11 @@ class CliCommandsTest {
         String prompt = "Once upon a time there was a little girl named Lily. She loved to play outside in the park with her "
                 + "friends. One day, she saw a big red ball in the sky and she wanted to catch it.";
         CliRunner r = CliRunner.run("generate", "--prompt", prompt, "--max-tokens", "1", "--temperature", "0", "--json",
-                "--kv", "think:0.5");
+                "--kv", "think:0.5", "--live-heap");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode n = JSON.readTree(r.lastLine());
+        // the cache is alive during the measurement, so the heap holds at least its counted bytes
+        assertThat(n.get("live_heap_bytes").asLong()).isGreaterThanOrEqualTo(n.get("kv_bytes").asLong());
         int prompts = n.get("prompt_ids").size();
         long layersHeads = 5L * 4;
         // after the prompt: (n-32) tokens x 4 kept key channels + 32 x 8, values dense, + 4-entry index list
@@ -48,6 +50,39 @@ class CliCommandsTest {
         assertThat(n.get("kv_bytes").asLong()).isEqualTo(expected);
         assertThat(n.get("kv_bytes_uncompressed").asLong()).isEqualTo(layersHeads * prompts * 8 * 2 * 4);
         assertThat(n.get("kv_spec").asText()).isEqualTo("think:0.5");
+    }
+
+    /** bench reports every spec and test; --interleave fills each spec's cache, then alternates their repetitions. */
+    @Test
+    void benchReportsEverySpecAndCanInterleaveDecodeRepetitions() throws Exception {
+        for (boolean interleave : new boolean[] {false, true}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+                    "bench", "-p", "16", "-n", "8", "-d", "64", "-r", "2", "--kv", "full;think:0.5", "--json"));
+            if (interleave) {
+                args.add("--interleave");
+            }
+            CliRunner r = CliRunner.run(args.toArray(String[]::new));
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            JsonNode results = JSON.readTree(r.lastLine());
+            assertThat(results).hasSize(4);
+            java.util.Map<String, JsonNode> byKey = new java.util.HashMap<>();
+            for (JsonNode n : results) {
+                byKey.put(n.get("kvSpec").asText() + " " + n.get("test").asText(), n);
+                assertThat(n.get("depth").asInt()).isEqualTo(64);
+                assertThat(n.get("repetitions").asInt()).isEqualTo(2);
+                double median = n.get("medianTokensPerSecond").asDouble();
+                assertThat(median).isPositive().isBetween(n.get("minTokensPerSecond").asDouble(), n.get("maxTokensPerSecond").asDouble());
+            }
+            assertThat(byKey).containsOnlyKeys("full pp16", "full tg8", "think:0.5 pp16", "think:0.5 tg8");
+            // ThinK compressed the 64 cached tokens; the full cache holds them all at float32
+            assertThat(byKey.get("think:0.5 tg8").get("kvBytes").asLong()).isLessThan(byKey.get("full tg8").get("kvBytes").asLong());
+            assertThat(byKey.get("full tg8").get("kvBytes").asLong()).isEqualTo(byKey.get("full tg8").get("kvBytesUncompressed").asLong());
+            if (interleave) {
+                assertThat(r.err()).contains("(interleaved)").contains("rep 1 --kv full").contains("rep 2 --kv think:0.5");
+            } else {
+                assertThat(r.err()).doesNotContain("(interleaved)");
+            }
+        }
     }
 
     @Test

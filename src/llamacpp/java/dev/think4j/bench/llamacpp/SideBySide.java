@@ -74,6 +74,10 @@ public final class SideBySide implements Callable<Integer> {
     @Option(names = "--no-warmup", description = "skip the untimed warm-up run of each engine")
     boolean noWarmup;
 
+    @Option(names = "--interleave", description = "think4j decode: fill one cache per --kv spec, then alternate the specs' "
+            + "repetitions, so that machine drift falls on all of them alike")
+    boolean interleave;
+
     @Option(names = "--llama-verbose", description = "leave llama.cpp's console log on stderr instead of a file")
     boolean llamaVerbose;
 
@@ -139,6 +143,13 @@ public final class SideBySide implements Callable<Integer> {
                 }
             }
             for (int d : depths) {
+                if (gen > 0 && interleave) {
+                    err.printf(Locale.ROOT, "think4j tg%d @ d%d --kv %s (interleaved) threads %d%n", gen, d, String.join(";", kvSpecs), t);
+                    for (BenchResult r : bench.decodeInterleaved(policies, d, gen, repetitions, t, err::println)) {
+                        think.put(key(r.kvSpec(), d, r.test()), r);
+                        thinkResults.add(r);
+                    }
+                }
                 for (KvPolicy policy : policies) {
                     if (prompt > 0) {
                         err.printf(Locale.ROOT, "think4j pp%d @ d%d --kv %s threads %d%n", prompt, d, policy.spec(), t);
@@ -146,7 +157,7 @@ public final class SideBySide implements Callable<Integer> {
                         think.put(key(policy.spec(), d, r.test()), r);
                         thinkResults.add(r);
                     }
-                    if (gen > 0) {
+                    if (gen > 0 && !interleave) {
                         err.printf(Locale.ROOT, "think4j tg%d @ d%d --kv %s threads %d%n", gen, d, policy.spec(), t);
                         BenchResult r = bench.decode(policy, d, gen, repetitions, t, err::println);
                         think.put(key(policy.spec(), d, r.test()), r);
