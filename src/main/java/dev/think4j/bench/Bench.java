@@ -144,10 +144,15 @@ public final class Bench {
                                       long bytes, long dense) {
         double[] sorted = tps.clone();
         Arrays.sort(sorted);
-        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        return new BenchResult(policy.spec(), depth, threads, test, tokens, tps.length, median, sorted[0],
+        return new BenchResult(policy.spec(), depth, threads, test, tokens, tps.length, median(tps), sorted[0],
                 sorted[sorted.length - 1], bytes, dense, peakRssBytes());
+    }
+
+    /** The middle value, or the mean of the two middle ones for an even count. */
+    public static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */

@@ -68,15 +68,7 @@ public final class Session {
             maskedEos = null;
             return;
         }
-        int[] ids = new int[8];
-        int n = 0;
-        for (int id = 0; id < model.config().vocabSize(); id++) {
-            if (tokenizer.isEndOfGeneration(id)) {
-                ids = n == ids.length ? Arrays.copyOf(ids, n * 2) : ids;
-                ids[n++] = id;
-            }
-        }
-        maskedEos = Arrays.copyOf(ids, n);
+        maskedEos = java.util.stream.IntStream.range(0, model.config().vocabSize()).filter(tokenizer::isEndOfGeneration).toArray();
     }
 
     public void reset() {

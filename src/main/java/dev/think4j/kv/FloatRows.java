@@ -96,10 +96,6 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
         count = rows.length;
     }
 
-    public float get(int t, int c) {
-        return data[t * width + c];
-    }
-
     @Override
     public void accumulate(float[] p, int pOff, float[] out, int outOff) {
         int c = 0;
@@ -271,11 +267,6 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     @Override
     public long bytes() {
         return (long) count * width * Float.BYTES;
-    }
-
-    /** Bytes allocated, including spare capacity for appends. */
-    public long allocatedBytes() {
-        return (long) data.length * Float.BYTES;
     }
 
     @Override

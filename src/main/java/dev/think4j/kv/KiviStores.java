@@ -516,7 +516,8 @@ final class KiviStores {
         }
 
         @Override
-        public void row(int t, float[] out, int outOff) {
+        public void row(int token, float[] out, int outOff) {
+            int t = token;
             for (ValuePage page : pages) {
                 if (t < page.tokens) {
                     for (int c = 0; c < width; c++) {
@@ -528,7 +529,7 @@ final class KiviStores {
                 }
                 t -= page.tokens;
             }
-            throw new IndexOutOfBoundsException("row " + t + " beyond " + tokens);
+            throw new IndexOutOfBoundsException("token " + token + " of " + tokens);
         }
     }
 }

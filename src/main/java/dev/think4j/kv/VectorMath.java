@@ -11,6 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /** Small float kernels used by attention over cached rows. */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = Vectors.FLOAT;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    /** Halves widened to S's lanes: half the bits. */
+    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
 
     private VectorMath() {
     }
@@ -83,12 +86,12 @@ public final class VectorMath {
     /** Softmax of scale * v[off .. off+n) in place (attention passes 1/sqrt(D) here). */
     public static void softmax(float[] v, int off, int n, float scale) {
         int i = 0;
-        int upper = E.loopBound(n);
+        int upper = S.loopBound(n);
         float max = Float.NEGATIVE_INFINITY;
         if (upper > 0) {
-            FloatVector vmax = FloatVector.broadcast(E, Float.NEGATIVE_INFINITY);
-            for (; i < upper; i += E.length()) {
-                vmax = vmax.max(FloatVector.fromArray(E, v, off + i));
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < upper; i += S.length()) {
+                vmax = vmax.max(FloatVector.fromArray(S, v, off + i));
             }
             max = vmax.reduceLanes(VectorOperators.MAX);
         }
@@ -98,11 +101,11 @@ public final class VectorMath {
         i = 0;
         float sum = 0f;
         if (upper > 0) {
-            FloatVector vmax = FloatVector.broadcast(E, max);
-            FloatVector vscale = FloatVector.broadcast(E, scale);
-            FloatVector acc = FloatVector.zero(E);
-            for (; i < upper; i += E.length()) {
-                FloatVector e = exp(FloatVector.fromArray(E, v, off + i).sub(vmax).mul(vscale));
+            FloatVector vmax = FloatVector.broadcast(S, max);
+            FloatVector vscale = FloatVector.broadcast(S, scale);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < upper; i += S.length()) {
+                FloatVector e = exp(FloatVector.fromArray(S, v, off + i).sub(vmax).mul(vscale));
                 e.intoArray(v, off + i);
                 acc = acc.add(e);
             }
@@ -116,9 +119,9 @@ public final class VectorMath {
         float inv = 1f / sum;
         i = 0;
         if (upper > 0) {
-            FloatVector vinv = FloatVector.broadcast(E, inv);
-            for (; i < upper; i += E.length()) {
-                FloatVector.fromArray(E, v, off + i).mul(vinv).intoArray(v, off + i);
+            FloatVector vinv = FloatVector.broadcast(S, inv);
+            for (; i < upper; i += S.length()) {
+                FloatVector.fromArray(S, v, off + i).mul(vinv).intoArray(v, off + i);
             }
         }
         for (; i < n; i++) {
@@ -126,7 +129,6 @@ public final class VectorMath {
         }
     }
 
-    private static final VectorSpecies<Float> E = Vectors.FLOAT;
     private static final float LOG2E = 1.44269504f;
     private static final float LN2_HI = 0.693145752f;
     private static final float LN2_LO = 1.42860677e-6f;
@@ -156,9 +158,6 @@ public final class VectorMath {
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
-    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
-
     /**
      * out[to + i] = Float.float16ToFloat(in[from + i]) for finite halves (the F16 scales and zero
      * points of quantized caches), LANES at a time: a half's magnitude bits shifted into float
@@ -185,16 +184,16 @@ public final class VectorMath {
         x = x.max(MIN_ARG);
         FloatVector t = x.fma(LOG2E, ROUND);
         FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(E, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(E, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(E, 1f / 5040);
-        p = p.fma(r, FloatVector.broadcast(E, 1f / 720));
-        p = p.fma(r, FloatVector.broadcast(E, 1f / 120));
-        p = p.fma(r, FloatVector.broadcast(E, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(E, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(E, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(E, 1f));
-        p = p.fma(r, FloatVector.broadcast(E, 1f));
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(S, 1f / 5040);
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
         IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());
     }

@@ -1,9 +1,6 @@
 package dev.think4j.bench.jmh;
 
-import dev.think4j.gguf.GgmlType;
 import dev.think4j.tensor.FloatTensor;
-import dev.think4j.tensor.Parallel;
-import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -41,35 +38,21 @@ public class MatvecBench {
     @Param({"0"})
     public int threads;
 
-    private Arena arena;
-    private FloatTensor weights;
-    private float[] x;
-    private float[] out;
-    private int rows;
-    private int cols;
+    private WeightData.Operands m;
 
     @Setup(Level.Trial)
     public void setUp() {
-        if (threads > 0) {
-            Parallel.setThreads(threads);
-        }
-        int[] rc = WeightData.shape(shape);
-        rows = rc[0];
-        cols = rc[1];
-        arena = Arena.ofShared();
-        weights = WeightData.weights(GgmlType.valueOf(type), rows, cols, 42, arena);
-        x = WeightData.randomFloats(cols, 7, 1.0);
-        out = new float[rows];
+        m = WeightData.Operands.of(type, shape, threads, 1);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        arena.close();
+        m.close();
     }
 
     @Benchmark
     public void matvec(Blackhole bh) {
-        weights.matvec(x, out, rows, cols);
-        bh.consume(out);
+        m.weights().matvec(m.x(), m.out(), m.rows(), m.cols());
+        bh.consume(m.out());
     }
 }

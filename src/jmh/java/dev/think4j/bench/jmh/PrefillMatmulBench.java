@@ -1,9 +1,6 @@
 package dev.think4j.bench.jmh;
 
-import dev.think4j.gguf.GgmlType;
 import dev.think4j.tensor.FloatTensor;
-import dev.think4j.tensor.Parallel;
-import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -43,36 +40,22 @@ public class PrefillMatmulBench {
     @Param({"0"})
     public int threads;
 
-    private Arena arena;
-    private FloatTensor weights;
-    private float[] x;
-    private float[] out;
-    private int rows;
-    private int cols;
+    private WeightData.Operands m;
 
     @Setup(Level.Trial)
     public void setUp() {
-        if (threads > 0) {
-            Parallel.setThreads(threads);
-        }
-        int[] rc = WeightData.shape(shape);
-        rows = rc[0];
-        cols = rc[1];
-        arena = Arena.ofShared();
-        weights = WeightData.weights(GgmlType.valueOf(type), rows, cols, 42, arena);
-        x = WeightData.randomFloats(TOKENS * cols, 7, 1.0);
-        out = new float[TOKENS * rows];
+        m = WeightData.Operands.of(type, shape, threads, TOKENS);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        arena.close();
+        m.close();
     }
 
     @Benchmark
     @OperationsPerInvocation(TOKENS)
     public void matmul(Blackhole bh) {
-        weights.matmul(x, out, TOKENS, rows, cols);
-        bh.consume(out);
+        m.weights().matmul(m.x(), m.out(), TOKENS, m.rows(), m.cols());
+        bh.consume(m.out());
     }
 }

@@ -2,6 +2,7 @@ package dev.think4j.bench.jmh;
 
 import dev.think4j.gguf.GgmlType;
 import dev.think4j.tensor.FloatTensor;
+import dev.think4j.tensor.Parallel;
 import dev.think4j.tensor.Quantizer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,28 @@ import java.util.SplittableRandom;
 /** Shared setup: a [rows x cols] weight matrix of random values encoded in a GGML type, held off-heap like a mapped GGUF. */
 final class WeightData {
     private WeightData() {
+    }
+
+    /**
+     * A weight matrix of {@code type} and {@code shape} ("ROWSxCOLS") with inputs and outputs for
+     * {@code tokens} tokens: what the matrix benchmarks set up per trial. Sets the thread count
+     * first when it is positive. Close to free the weights.
+     */
+    record Operands(Arena arena, FloatTensor weights, float[] x, float[] out, int rows, int cols) implements AutoCloseable {
+        static Operands of(String type, String shape, int threads, int tokens) {
+            if (threads > 0) {
+                Parallel.setThreads(threads);
+            }
+            int[] rc = shape(shape);
+            Arena arena = Arena.ofShared();
+            FloatTensor weights = WeightData.weights(GgmlType.valueOf(type), rc[0], rc[1], 42, arena);
+            return new Operands(arena, weights, randomFloats(tokens * rc[1], 7, 1.0), new float[tokens * rc[0]], rc[0], rc[1]);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
     }
 
     /** Parses "ROWSxCOLS". */

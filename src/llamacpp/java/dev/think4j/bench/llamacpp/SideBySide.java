@@ -321,12 +321,6 @@ public final class SideBySide implements Callable<Integer> {
         return spec + "|" + depth + "|" + test;
     }
 
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
     private List<Row> rows() {
         List<Row> rows = new ArrayList<>();
         for (int d : depths) {
@@ -382,14 +376,14 @@ public final class SideBySide implements Callable<Integer> {
             }
             for (String ty : types) {
                 LlamaCppBench.Cell c = cells.get(key(ty, row.depth(), row.test()));
-                cellsOut.add(c == null ? "n/a" : String.format(Locale.ROOT, "%.2f", median(c.tokensPerSecond())));
+                cellsOut.add(c == null ? "n/a" : String.format(Locale.ROOT, "%.2f", Bench.median(c.tokensPerSecond())));
             }
             for (String s : specs) {
                 BenchResult r = think.get(key(s, row.depth(), row.test()));
                 for (String ty : types) {
                     LlamaCppBench.Cell c = cells.get(key(ty, row.depth(), row.test()));
                     cellsOut.add(r == null || c == null ? "n/a"
-                            : String.format(Locale.ROOT, "%.2f", r.medianTokensPerSecond() / median(c.tokensPerSecond())));
+                            : String.format(Locale.ROOT, "%.2f", r.medianTokensPerSecond() / Bench.median(c.tokensPerSecond())));
                 }
             }
             for (String s : specs) {
@@ -427,7 +421,7 @@ public final class SideBySide implements Callable<Integer> {
             m.put("tokens", c.tokens());
             m.put("contextSize", c.contextSize());
             m.put("repetitions", c.tokensPerSecond().length);
-            m.put("medianTokensPerSecond", median(c.tokensPerSecond()));
+            m.put("medianTokensPerSecond", Bench.median(c.tokensPerSecond()));
             m.put("minTokensPerSecond", Arrays.stream(c.tokensPerSecond()).min().orElse(0));
             m.put("maxTokensPerSecond", Arrays.stream(c.tokensPerSecond()).max().orElse(0));
             m.put("tokensPerSecond", c.tokensPerSecond());
