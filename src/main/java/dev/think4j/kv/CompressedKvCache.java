@@ -210,6 +210,7 @@ public final class CompressedKvCache implements KvCache {
     public void clear() {
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
+                heads[l][g].release();
                 heads[l][g] = new HeadCache(l, g, shape.headDim());
             }
         }

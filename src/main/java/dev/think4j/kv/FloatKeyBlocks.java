@@ -81,13 +81,30 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
         }
     }
 
-    /** Drops the first n tokens (they moved into a compressed segment) and releases spare capacity. */
+    /**
+     * Drops the first n tokens (they moved into a compressed segment): in place, as
+     * {@link FloatRows#removeFirst} does and for the same reason, unless the storage is mostly spare.
+     * In place is safe front to back: the slot written for token i held the old token i, which was
+     * either dropped (i < n) or already moved to token i - n.
+     */
     public void removeFirst(int n) {
-        int[] keep = new int[count - n];
-        for (int i = 0; i < keep.length; i++) {
-            keep[i] = n + i;
+        int remaining = count - n;
+        if (data.length > 4 * blocks(Math.max(remaining, BLOCK)) * BLOCK * width) {
+            int[] keep = new int[remaining];
+            for (int i = 0; i < keep.length; i++) {
+                keep[i] = n + i;
+            }
+            retain(keep);
+            return;
         }
-        retain(keep);
+        for (int i = 0; i < remaining; i++) {
+            int from = index(i + n, 0);
+            int to = index(i, 0);
+            for (int c = 0; c < width; c++) {
+                data[to + c * BLOCK] = data[from + c * BLOCK];
+            }
+        }
+        count = remaining;
     }
 
     @Override

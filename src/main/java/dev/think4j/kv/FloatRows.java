@@ -69,12 +69,22 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
         }
     }
 
-    /** Drops the first n rows (they moved into a compressed segment) and releases spare capacity. */
+    /**
+     * Drops the first n rows (they moved into a compressed segment). The rest move down in place:
+     * a decode-time flush happens every few tokens, and a new array each time was garbage that
+     * lived long enough to be promoted, growing the old generation. An array mostly spare (the
+     * tail of a long prompt, just compressed) is replaced by one that fits.
+     */
     public void removeFirst(int n) {
         int remaining = count - n;
-        float[] next = new float[Math.max(remaining, 16) * width];
-        System.arraycopy(data, n * width, next, 0, remaining * width);
-        data = next;
+        int fit = Math.max(remaining, 16) * width;
+        if (data.length > 4 * fit) {
+            float[] next = new float[fit];
+            System.arraycopy(data, n * width, next, 0, remaining * width);
+            data = next;
+        } else {
+            System.arraycopy(data, n * width, data, 0, remaining * width);
+        }
         count = remaining;
     }
 

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The cache of one (layer, KV head): compressed segments (oldest first) followed by a dense,
@@ -205,8 +206,7 @@ public final class HeadCache {
             }
             base += n;
         }
-        segments.clear();
-        segments.addAll(next);
+        setSegments(next);
         if (i < indices.length) {
             retainTail(keepList(tailKeys.tokens(), indices, i, indices.length, base));
         }
@@ -280,8 +280,32 @@ public final class HeadCache {
 
     /** Replaces the segment list (eviction presses that drop or rebuild segments). */
     public void replaceSegments(List<Segment> next) {
+        setSegments(next);
+    }
+
+    /** Frees the memory of every segment's stores; the head is empty afterwards (a cache being cleared). */
+    public void release() {
+        setSegments(List.of());
+    }
+
+    /** Installs {@code next}, releasing the stores of dropped segments that {@code next} does not reuse. */
+    private void setSegments(List<Segment> next) {
+        Set<Object> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Segment s : next) {
+            kept.add(s.keys());
+            kept.add(s.values());
+        }
+        for (Segment s : segments) {
+            if (!kept.contains(s.keys())) {
+                s.keys().release();
+            }
+            if (!kept.contains(s.values())) {
+                s.values().release();
+            }
+        }
+        List<Segment> copy = List.copyOf(next);
         segments.clear();
-        segments.addAll(next);
+        segments.addAll(copy);
     }
 
     private void addSegment(float[][] k, float[][] v, int[] kc, int[] vc, SegmentEncoder enc) {

@@ -5,7 +5,7 @@ package dev.think4j.kv;
  * Width is the number of stored channels, which may be fewer than the head dimension after pruning:
  * the caller hands in the query already gathered to those channels.
  */
-public interface KeyStore {
+public interface KeyStore extends Releasable {
     int tokens();
 
     int width();

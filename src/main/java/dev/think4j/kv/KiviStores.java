@@ -1,6 +1,8 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Quantizer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
@@ -14,8 +16,10 @@ import jdk.incubator.vector.FloatVector;
  * <p>Tokens live in pages that are filled and never copied: a page is sized once (the rows it is
  * built from, or, for decode-time appends, as many tokens as the store already holds, up to
  * {@link #PAGE_TOKENS}), so the memory held stays within one page of the bytes counted and growing
- * a store leaves no garbage behind. Scales and zero points are stored as F16 bits, as counted, and
- * widened to floats per page when attention reads them.
+ * a store leaves no garbage behind. Pages are outside the Java heap ({@link NativePages}): the
+ * process grows by what the store counts, not by what the collector makes of it. Scales and zero
+ * points are stored as F16 bits, as counted, and widened to floats per page when attention reads
+ * them.
  */
 final class KiviStores {
     /** Largest page, in tokens: bounds the unused tail of the last page. */
@@ -27,14 +31,14 @@ final class KiviStores {
     private KiviStores() {
     }
 
-    /** Packed unsigned codes of a fixed bit width. */
+    /** Packed unsigned codes of a fixed bit width, in zeroed native memory. */
     static final class Codes {
         final int bits;
-        final byte[] data;
+        final MemorySegment data;
 
-        Codes(int bits, int count) {
+        Codes(int bits, int count, NativePages memory) {
             this.bits = bits;
-            this.data = new byte[(count * bits + 7) / 8];
+            this.data = memory.allocate(bytesFor(count, bits));
         }
 
         static long bytesFor(int count, int bits) {
@@ -42,13 +46,14 @@ final class KiviStores {
         }
 
         void set(int i, int code) {
-            int bit = i * bits;
-            data[bit >>> 3] |= (byte) (code << (bit & 7));
+            long bit = (long) i * bits;
+            byte old = data.get(ValueLayout.JAVA_BYTE, bit >>> 3);
+            data.set(ValueLayout.JAVA_BYTE, bit >>> 3, (byte) (old | code << (bit & 7)));
         }
 
         int get(int i) {
-            int bit = i * bits;
-            return (data[bit >>> 3] >>> (bit & 7)) & ((1 << bits) - 1);
+            long bit = (long) i * bits;
+            return (data.get(ValueLayout.JAVA_BYTE, bit >>> 3) >>> (bit & 7)) & ((1 << bits) - 1);
         }
     }
 
@@ -74,7 +79,7 @@ final class KiviStores {
     }
 
     /** Widens n halves into the calling thread's scratch buffer {@code which} (0 or 1). */
-    private static float[] widen(short[] halves, int n, int which) {
+    private static float[] widen(MemorySegment halves, int n, int which) {
         float[][] w = WIDENED.get();
         if (w[which].length < n) {
             w[which] = new float[Math.max(n, PAGE_TOKENS * 2)];
@@ -83,16 +88,57 @@ final class KiviStores {
         return w[which];
     }
 
-    private static short half(float f) {
-        return Float.floatToFloat16(f);
+    private static void setHalf(MemorySegment halves, int i, float f) {
+        halves.setAtIndex(VectorMath.HALF, i, Float.floatToFloat16(f));
     }
 
-    static final class Keys implements KeyStore, AppendableStore {
+    private static float getHalf(MemorySegment halves, int i) {
+        return Float.float16ToFloat(halves.getAtIndex(VectorMath.HALF, i));
+    }
+
+    /** F16 storage for n halves. */
+    private static MemorySegment halves(NativePages memory, int n) {
+        return memory.allocate(2L * n);
+    }
+
+    /** Per-thread scratch of the grouped key kernel: scaled queries, zero-point terms, constants. */
+    private static final class KeyScratch {
+        float[] qs = new float[0];
+        final float[][] terms = {new float[0], new float[0], new float[0], new float[0]};
+        final float[] constant = new float[4];
+
+        float[] terms(int j, int n) {
+            if (terms[j].length < n) {
+                terms[j] = new float[Math.max(n, PAGE_TOKENS)];
+            }
+            return terms[j];
+        }
+    }
+
+    private static final ThreadLocal<KeyScratch> KEY_SCRATCH = ThreadLocal.withInitial(KeyScratch::new);
+
+    /** What both stores share: pages in native memory, and the tokens they hold. */
+    private abstract static class PagedStore<P> implements Releasable {
+        final NativePages memory = new NativePages(this);
+        final List<P> pages = new ArrayList<>();
+        int tokens;
+
+        @Override
+        public void release() {
+            memory.release();
+            pages.clear();
+            tokens = 0;
+        }
+
+        boolean isReleased() {
+            return memory.isReleased();
+        }
+    }
+
+    static final class Keys extends PagedStore<Keys.KeyPage> implements KeyStore, AppendableStore {
         private final int width;
         private final int group;
         private final int bits;
-        private final List<KeyPage> pages = new ArrayList<>();
-        private int tokens;
 
         /** Whole groups of tokens: codes channel-major within a group, F16 scale [group][channel], F16 zero [channel][group]. */
         private final class KeyPage {
@@ -100,14 +146,14 @@ final class KiviStores {
             final int capacity;
             int groups;
             final Codes codes;
-            final short[] scale;
-            final short[] zero;
+            final MemorySegment scale;
+            final MemorySegment zero;
 
             KeyPage(int capacity) {
                 this.capacity = capacity;
-                this.codes = new Codes(bits, capacity * group * width);
-                this.scale = new short[capacity * width];
-                this.zero = new short[capacity * width];
+                this.codes = new Codes(bits, capacity * group * width, memory);
+                this.scale = halves(memory, capacity * width);
+                this.zero = halves(memory, capacity * width);
             }
         }
 
@@ -147,8 +193,8 @@ final class KiviStores {
                     max = Math.max(max, x);
                 }
                 float[] sz = fit(min, max, bits);
-                page.scale[g * width + c] = half(sz[0]);
-                page.zero[c * page.capacity + g] = half(sz[1]);
+                setHalf(page.scale, g * width + c, sz[0]);
+                setHalf(page.zero, c * page.capacity + g, sz[1]);
                 for (int t = 0; t < group; t++) {
                     page.codes.set((g * width + c) * group + t, code(rows[first + t][c], sz[0], sz[1], bits));
                 }
@@ -178,8 +224,13 @@ final class KiviStores {
         @Override
         public void scores(float[] q, int qOff, int qStride, int nq, float[] out, int outOff, int outStride) {
             boolean vector = PackedCodes.VECTOR && group % PackedCodes.LANES == 0;
-            float[] qs = new float[4 * width];
-            float[] constant = new float[4];
+            KeyScratch scratch = KEY_SCRATCH.get();
+            if (scratch.qs.length < 4 * width) {
+                scratch.qs = new float[4 * width];
+            }
+            float[] qs = scratch.qs;
+            float[] constant = scratch.constant;
+            float[][] terms = scratch.terms;
             int start = 0;
             for (KeyPage page : pages) {
                 float[] scale = widen(page.scale, page.groups * width, 0);
@@ -187,9 +238,8 @@ final class KiviStores {
                 int i = 0;
                 if (vector) {
                     for (; i + 4 <= nq; i += 4) {
-                        float[][] terms = new float[4][];
                         for (int j = 0; j < 4; j++) {
-                            terms[j] = zeroTerms(page, zero, q, qOff + (i + j) * qStride);
+                            zeroTerms(page, zero, q, qOff + (i + j) * qStride, scratch.terms(j, page.groups));
                         }
                         for (int g = 0; g < page.groups; g++) {
                             for (int j = 0; j < 4; j++) {
@@ -201,14 +251,15 @@ final class KiviStores {
                     }
                 }
                 for (; i < nq; i++) {
-                    float[] terms = zeroTerms(page, zero, q, qOff + i * qStride);
+                    float[] zt = scratch.terms(0, page.groups);
+                    zeroTerms(page, zero, q, qOff + i * qStride, zt);
                     int o = outOff + i * outStride + start;
                     for (int g = 0; g < page.groups; g++) {
                         VectorMath.multiply(q, qOff + i * qStride, scale, g * width, qs, 0, width);
                         if (vector) {
-                            scoreGroup(page, g, qs, terms[g], out, o + g * group);
+                            scoreGroup(page, g, qs, zt[g], out, o + g * group);
                         } else {
-                            scoreGroupScalar(page, g, qs, terms[g], out, o + g * group);
+                            scoreGroupScalar(page, g, qs, zt[g], out, o + g * group);
                         }
                     }
                 }
@@ -218,11 +269,11 @@ final class KiviStores {
 
         /**
          * The zero points' share of each group's scores, q . zero_g for every group g of the page
-         * (score_t = that + (q * scale_g) . code_t), vectorised across groups in channel order.
+         * (score_t = that + (q * scale_g) . code_t), vectorised across groups in channel order, into
+         * out[0 .. groups).
          */
-        private float[] zeroTerms(KeyPage page, float[] zero, float[] q, int qOff) {
+        private void zeroTerms(KeyPage page, float[] zero, float[] q, int qOff, float[] out) {
             int groups = page.groups;
-            float[] out = new float[groups];
             int g = 0;
             if (PackedCodes.VECTOR) {
                 for (; g + PackedCodes.LANES <= groups; g += PackedCodes.LANES) {
@@ -241,11 +292,10 @@ final class KiviStores {
                 }
                 out[g] = acc;
             }
-            return out;
         }
 
         private void scoreGroup4(KeyPage page, int g, float[] qs, float[] constant, float[] out, int o, int os) {
-            byte[] data = page.codes.data;
+            MemorySegment data = page.codes.data;
             for (int t0 = 0; t0 < group; t0 += PackedCodes.LANES) {
                 FloatVector a0 = FloatVector.broadcast(PackedCodes.F, constant[0]);
                 FloatVector a1 = FloatVector.broadcast(PackedCodes.F, constant[1]);
@@ -268,7 +318,7 @@ final class KiviStores {
 
         /** LANES tokens of a group at a time: each channel's codes for them are one packed word. */
         private void scoreGroup(KeyPage page, int g, float[] qs, float constant, float[] out, int o) {
-            byte[] data = page.codes.data;
+            MemorySegment data = page.codes.data;
             for (int t0 = 0; t0 < group; t0 += PackedCodes.LANES) {
                 FloatVector acc = FloatVector.broadcast(PackedCodes.F, constant);
                 int first = g * width * group + t0;
@@ -299,6 +349,7 @@ final class KiviStores {
             return codes + 2L * 2 * (tokens / group) * width;
         }
 
+
         @Override
         public void row(int t, float[] out, int outOff) {
             int g = t / group;
@@ -306,7 +357,7 @@ final class KiviStores {
                 if (g < page.groups) {
                     for (int c = 0; c < width; c++) {
                         out[outOff + c] = page.codes.get((g * width + c) * group + t % group)
-                                * Float.float16ToFloat(page.scale[g * width + c]) + Float.float16ToFloat(page.zero[c * page.capacity + g]);
+                                * getHalf(page.scale, g * width + c) + getHalf(page.zero, c * page.capacity + g);
                     }
                     return;
                 }
@@ -316,29 +367,27 @@ final class KiviStores {
         }
     }
 
-    static final class Values implements ValueStore, AppendableStore {
+    static final class Values extends PagedStore<Values.ValuePage> implements ValueStore, AppendableStore {
         /** Per-thread p_t * scale_t for the grouped kernel (one row per query head). */
         private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
         private final int width;
         private final int group;
         private final int bits;
         private final int groupsPerRow;
-        private final List<ValuePage> pages = new ArrayList<>();
-        private int tokens;
 
         /** Token-major codes; F16 scale and zero per [channel group][token], stride = capacity. */
         private final class ValuePage {
             final int capacity;
             int tokens;
             final Codes codes;
-            final short[] scale;
-            final short[] zero;
+            final MemorySegment scale;
+            final MemorySegment zero;
 
             ValuePage(int capacity) {
                 this.capacity = capacity;
-                this.codes = new Codes(bits, capacity * width);
-                this.scale = new short[capacity * groupsPerRow];
-                this.zero = new short[capacity * groupsPerRow];
+                this.codes = new Codes(bits, capacity * width, memory);
+                this.scale = halves(memory, capacity * groupsPerRow);
+                this.zero = halves(memory, capacity * groupsPerRow);
             }
         }
 
@@ -375,8 +424,8 @@ final class KiviStores {
                     max = Math.max(max, row[c]);
                 }
                 float[] sz = fit(min, max, bits);
-                page.scale[gi * page.capacity + t] = half(sz[0]);
-                page.zero[gi * page.capacity + t] = half(sz[1]);
+                setHalf(page.scale, gi * page.capacity + t, sz[0]);
+                setHalf(page.zero, gi * page.capacity + t, sz[1]);
                 for (int c = c0; c < c1; c++) {
                     page.codes.set(t * width + c, code(row[c], sz[0], sz[1], bits));
                 }
@@ -440,7 +489,7 @@ final class KiviStores {
                 w = new float[4 * Math.max(n, PAGE_TOKENS)];
                 WEIGHTS.set(w);
             }
-            byte[] data = page.codes.data;
+            MemorySegment data = page.codes.data;
             for (int gi = 0; gi < groupsPerRow; gi++) {
                 for (int j = 0; j < 4; j++) {
                     VectorMath.multiply(p, p0 + j * ps, scale, gi * page.capacity, w, j * n, n);
@@ -468,7 +517,7 @@ final class KiviStores {
 
         /** LANES output channels at a time held in a register across the page's tokens. */
         private void accumulate1(ValuePage page, float[] scale, float[] p, int pOff, float[] out, int outOff) {
-            byte[] data = page.codes.data;
+            MemorySegment data = page.codes.data;
             for (int c0 = 0; c0 < width; c0 += PackedCodes.LANES) {
                 int gi = c0 / group;
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c0);
@@ -515,6 +564,7 @@ final class KiviStores {
             return codes + 2L * 2 * tokens * groupsPerRow;
         }
 
+
         @Override
         public void row(int token, float[] out, int outOff) {
             int t = token;
@@ -522,8 +572,7 @@ final class KiviStores {
                 if (t < page.tokens) {
                     for (int c = 0; c < width; c++) {
                         int at = (c / group) * page.capacity + t;
-                        out[outOff + c] = page.codes.get(t * width + c) * Float.float16ToFloat(page.scale[at])
-                                + Float.float16ToFloat(page.zero[at]);
+                        out[outOff + c] = page.codes.get(t * width + c) * getHalf(page.scale, at) + getHalf(page.zero, at);
                     }
                     return;
                 }

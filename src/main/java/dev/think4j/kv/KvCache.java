@@ -34,6 +34,6 @@ public interface KvCache {
         return position() * shape().denseBytesPerToken();
     }
 
-    /** Forgets everything (a new conversation). */
+    /** Forgets everything (a new conversation) and frees what the cached tokens held. */
     void clear();
 }

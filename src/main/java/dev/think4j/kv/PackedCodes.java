@@ -1,6 +1,8 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Vectors;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -27,6 +29,8 @@ final class PackedCodes {
 
     private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_SEG = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_SEG = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final IntVector SHIFT2 = IntVector.fromArray(I, shifts(2), 0);
     private static final IntVector SHIFT4 = IntVector.fromArray(I, shifts(4), 0);
     private static final VectorMask<Integer> UPPER = VectorMask.fromLong(I, LANES == 16 ? 0xFF00L : 0L);
@@ -53,6 +57,26 @@ final class PackedCodes {
             IntVector w = IntVector.broadcast(I, (int) INT_LE.get(data, first >>> 1));
             if (LANES == 16) {
                 w = w.blend((int) INT_LE.get(data, (first >>> 1) + 4), UPPER);
+            }
+            codes = w.lanewise(VectorOperators.LSHR, SHIFT4).and(15);
+        }
+        return (FloatVector) codes.convertShape(VectorOperators.I2F, F, 0);
+    }
+
+    /**
+     * {@link #unpack(byte[], int, int)} for codes held outside the heap. Deliberately one flat
+     * method like its twin: the kernels call it in their innermost loop, and a helper it called
+     * pushed it past C2's inlining budget, which turned every vector it made into an object.
+     */
+    static FloatVector unpack(MemorySegment data, long first, int bits) {
+        IntVector codes;
+        if (bits == 2) {
+            int word = LANES == 8 ? data.get(SHORT_SEG, first >>> 2) : data.get(INT_SEG, first >>> 2);
+            codes = IntVector.broadcast(I, word).lanewise(VectorOperators.LSHR, SHIFT2).and(3);
+        } else {
+            IntVector w = IntVector.broadcast(I, data.get(INT_SEG, first >>> 1));
+            if (LANES == 16) {
+                w = w.blend(data.get(INT_SEG, (first >>> 1) + 4), UPPER);
             }
             codes = w.lanewise(VectorOperators.LSHR, SHIFT4).and(15);
         }

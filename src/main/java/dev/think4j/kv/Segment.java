@@ -62,6 +62,12 @@ public record Segment(KeyStore keys, int[] keyChannels, ValueStore values, int[]
         }
     }
 
+    /** Frees both stores' memory outside the heap (see {@link KeyStore#release()}). */
+    public void release() {
+        keys.release();
+        values.release();
+    }
+
     /** Exact bytes: both stores plus the kept-channel index lists (4 bytes per index). */
     public long bytes() {
         long b = keys.bytes() + values.bytes();

@@ -1,7 +1,7 @@
 package dev.think4j.kv;
 
 /** Cached values of one (layer, KV head) segment; width may be below the head dimension after pruning. */
-public interface ValueStore {
+public interface ValueStore extends Releasable {
     int tokens();
 
     int width();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.think4j.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -221,8 +223,11 @@ class AttentionKernelsTest {
                 halves[n++] = (short) h;
             }
         }
+        // stored as the pages store them: little-endian halves in native memory, read from half 1
+        MemorySegment stored = Arena.ofAuto().allocate(2L * (n + 1));
+        MemorySegment.copy(halves, 0, stored, VectorMath.HALF, 2, n);
         float[] got = new float[n + 3];
-        VectorMath.halvesToFloats(halves, 0, got, 3, n);
+        VectorMath.halvesToFloats(stored, 1, got, 3, n);
         for (int i = 0; i < n; i++) {
             assertThat(Float.floatToRawIntBits(got[3 + i])).as("half 0x%04x", halves[i] & 0xFFFF)
                     .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat(halves[i])));
@@ -258,6 +263,58 @@ class AttentionKernelsTest {
         }
         assertThat(k.tokens()).isEqualTo(5);
         assertThat(k.bytes()).isEqualTo(5L * 45 * Float.BYTES);
+    }
+
+    /**
+     * Decode-time flushes drop the oldest tail tokens every few steps, in place unless the storage is
+     * mostly spare: after any mix of appends and removals both tails hold exactly the rows a plain
+     * list holds, and score and accumulate them as a dense computation does.
+     */
+    @Test
+    void tailsCompactedInPlaceMatchAPlainList() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int width = 24;
+        FloatKeyBlocks keys = new FloatKeyBlocks(width, 16);
+        FloatRows values = new FloatRows(width, 16);
+        List<float[]> model = new java.util.ArrayList<>();
+        for (int step = 0; step < 60; step++) {
+            int add = step == 30 ? 900 : 1 + rnd.nextInt(40); // one long run, then a big removal: the shrinking path
+            for (float[] row : rows(rnd, add, width)) {
+                keys.append(row, 0);
+                values.append(row, 0);
+                model.add(row);
+            }
+            int drop = step == 30 ? model.size() - 3 : rnd.nextInt(model.size() + 1);
+            keys.removeFirst(drop);
+            values.removeFirst(drop);
+            model.subList(0, drop).clear();
+
+            assertThat(keys.tokens()).isEqualTo(model.size());
+            assertThat(values.tokens()).isEqualTo(model.size());
+            float[] q = vector(rnd, width);
+            float[] p = vector(rnd, model.size());
+            float[] scores = new float[model.size()];
+            float[] sums = new float[width];
+            keys.scores(q, 0, scores, 0);
+            values.accumulate(p, 0, sums, 0);
+            float[] got = new float[width];
+            double[] want = new double[width];
+            for (int t = 0; t < model.size(); t++) {
+                keys.row(t, got, 0);
+                assertThat(got).as("key %d after step %d", t, step).containsExactly(model.get(t));
+                values.row(t, got, 0);
+                assertThat(got).as("value %d after step %d", t, step).containsExactly(model.get(t));
+                double dot = 0;
+                for (int c = 0; c < width; c++) {
+                    dot += (double) q[c] * model.get(t)[c];
+                    want[c] += (double) p[t] * model.get(t)[c];
+                }
+                assertThat((double) scores[t]).isCloseTo(dot, org.assertj.core.api.Assertions.within(1e-4));
+            }
+            for (int c = 0; c < width; c++) {
+                assertThat((double) sums[c]).isCloseTo(want[c], org.assertj.core.api.Assertions.within(1e-3));
+            }
+        }
     }
 
     @Test

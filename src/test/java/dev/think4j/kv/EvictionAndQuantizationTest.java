@@ -9,6 +9,7 @@ import dev.think4j.gguf.GgmlType;
 import dev.think4j.model.Model;
 import dev.think4j.model.Transformer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -273,6 +274,54 @@ class EvictionAndQuantizationTest {
         assertThat(head.segments()).hasSize(1);
         assertThat(head.segments().getFirst().tokens()).isEqualTo(48);
         assertThat(head.length()).isEqualTo(70);
+    }
+
+    /**
+     * KIVI pages live outside the heap, so dropping them must free them: a cleared cache releases
+     * its stores, and replacing segments releases exactly the stores no longer used.
+     */
+    @Test
+    void kiviStoresAreReleasedWhenDroppedAndOnlyThen() {
+        CompressedKvCache cache = new CompressedKvCache(SHAPE, KvSpec.parse("kivi:2,group=8,residual=16"));
+        ThinkPressTest.fill(cache, 60, 53);
+        cache.endPrefill();
+        HeadCache head = cache.head(0, 0);
+        Segment quantized = head.segments().getFirst();
+        KiviStores.Keys keys = (KiviStores.Keys) quantized.keys();
+        KiviStores.Values values = (KiviStores.Values) quantized.values();
+        float[] before = new float[keys.width()];
+        keys.row(7, before, 0);
+
+        head.replaceSegments(List.of(quantized));
+        assertThat(keys.isReleased()).as("a segment kept across a replacement").isFalse();
+        float[] after = new float[keys.width()];
+        keys.row(7, after, 0);
+        assertThat(after).containsExactly(before);
+
+        KiviStores.Keys extraKeys = new KiviStores.Keys(rows(new SplittableRandom(5), 8, keys.width()), keys.width(), 8, 2);
+        KiviStores.Values extraValues = new KiviStores.Values(rows(new SplittableRandom(6), 8, values.width()), values.width(), 8, 2);
+        head.replaceSegments(List.of(quantized, new Segment(extraKeys, null, extraValues, null)));
+        head.replaceSegments(List.of(quantized));
+        assertThat(extraKeys.isReleased()).as("a dropped segment's keys").isTrue();
+        assertThat(extraValues.isReleased()).as("a dropped segment's values").isTrue();
+        assertThat(keys.isReleased()).isFalse();
+
+        cache.clear();
+        assertThat(keys.isReleased()).as("keys of a cleared cache").isTrue();
+        assertThat(values.isReleased()).as("values of a cleared cache").isTrue();
+        ThinkPressTest.fill(cache, 60, 54);
+        cache.endPrefill();
+        assertThat(cache.head(0, 0).length()).as("a cleared cache is usable again").isEqualTo(60);
+    }
+
+    private static float[][] rows(SplittableRandom rnd, int n, int width) {
+        float[][] r = new float[n][width];
+        for (float[] row : r) {
+            for (int c = 0; c < width; c++) {
+                row[c] = (float) rnd.nextGaussian();
+            }
+        }
+        return r;
     }
 
     @Test
