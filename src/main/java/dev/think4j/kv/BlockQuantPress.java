@@ -16,20 +16,16 @@ public final class BlockQuantPress implements KvPress {
         this.encoder = new SegmentEncoder() {
             @Override
             public KeyStore encodeKeys(float[][] rows, int width) {
-                return encode(rows, width);
+                BlockQuantKeys k = new BlockQuantKeys(type, width, rows.length);
+                k.appendRows(rows);
+                return k;
             }
 
             @Override
             public ValueStore encodeValues(float[][] rows, int width) {
-                return encode(rows, width);
-            }
-
-            private BlockQuantStore encode(float[][] rows, int width) {
-                BlockQuantStore s = new BlockQuantStore(type, width, rows.length);
-                for (float[] r : rows) {
-                    s.appendRow(r);
-                }
-                return s;
+                BlockQuantStore v = new BlockQuantStore(type, width, rows.length);
+                v.appendRows(rows);
+                return v;
             }
 
             @Override
@@ -39,7 +35,7 @@ public final class BlockQuantPress implements KvPress {
 
             @Override
             public Class<?> keyStoreClass() {
-                return BlockQuantStore.class;
+                return BlockQuantKeys.class;
             }
 
             @Override

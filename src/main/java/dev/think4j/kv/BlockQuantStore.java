@@ -5,31 +5,67 @@ import dev.think4j.tensor.Quantizer;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * llama.cpp-style block-quantized KV rows (q8_0 or q4_0): each token's channels in blocks of
- * min(32, width), one F16 scale per block, 8-bit codes or 4-bit codes with offset 8. Serves as key
- * and value store, grows by appending rows, and can drop rows (eviction).
+ * llama.cpp-style block-quantized KV values (q8_0 or q4_0): each token's channels in blocks of
+ * min(32, width), one F16 scale per block, 8-bit codes or 4-bit codes with offset 8, one row per
+ * token (attention sums rows weighted by probabilities, vectorised across channels). Keys use the
+ * same quantizer in a layout made for scoring, {@link BlockQuantKeys}. Grows by appending rows and
+ * can drop rows (eviction).
  */
-final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, RowRemovable {
+final class BlockQuantStore implements ValueStore, AppendableStore, RowRemovable {
     private final GgmlType type;
     private final int width;
     private final int block;
     private final int blocksPerRow;
     private final int codeBytesPerRow;
     private byte[] codes;
-    private float[] scales;
+    private short[] scales;
     private int tokens;
 
     BlockQuantStore(GgmlType type, int width, int capacity) {
-        if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0) {
-            throw new IllegalArgumentException("block KV quantization supports Q8_0 and Q4_0, not " + type);
-        }
+        checkType(type);
         this.type = type;
         this.width = width;
         this.block = Math.min(32, width);
         this.blocksPerRow = (width + block - 1) / block;
-        this.codeBytesPerRow = type == GgmlType.Q8_0 ? width : (width + 1) / 2;
+        this.codeBytesPerRow = codeBytesPerRow(type, width);
         this.codes = new byte[Math.max(1, capacity) * codeBytesPerRow];
-        this.scales = new float[Math.max(1, capacity) * blocksPerRow];
+        this.scales = new short[Math.max(1, capacity) * blocksPerRow];
+    }
+
+    static void checkType(GgmlType type) {
+        if (type != GgmlType.Q8_0 && type != GgmlType.Q4_0) {
+            throw new IllegalArgumentException("block KV quantization supports Q8_0 and Q4_0, not " + type);
+        }
+    }
+
+    static int codeBytesPerRow(GgmlType type, int width) {
+        return type == GgmlType.Q8_0 ? width : (width + 1) / 2;
+    }
+
+    /** The F16-rounded scale of channels c0 .. c1 of a row: q8_0 maps max |x| to 127, q4_0 the largest-magnitude x to -8. */
+    static float blockScale(GgmlType type, float[] row, int c0, int c1) {
+        if (type == GgmlType.Q8_0) {
+            float amax = 0f;
+            for (int c = c0; c < c1; c++) {
+                amax = Math.max(amax, Math.abs(row[c]));
+            }
+            return Quantizer.halfRound(amax / 127f);
+        }
+        float max = 0f;
+        for (int c = c0; c < c1; c++) {
+            if (Math.abs(row[c]) > Math.abs(max)) {
+                max = row[c];
+            }
+        }
+        return Quantizer.halfRound(max / -8f);
+    }
+
+    /** x's code under scale d: signed for q8_0 (value = q * d), 0..15 for q4_0 (value = (q - 8) * d). */
+    static int blockCode(GgmlType type, float x, float d) {
+        if (type == GgmlType.Q8_0) {
+            return d == 0 ? 0 : Math.max(-127, Math.min(127, Math.round(x / d)));
+        }
+        return d == 0 ? 8 : Math.max(0, Math.min(15, Math.round(x / d) + 8));
     }
 
     @Override
@@ -49,37 +85,27 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
         for (int b = 0; b < blocksPerRow; b++) {
             int c0 = b * block;
             int c1 = Math.min(width, c0 + block);
-            float d;
-            if (type == GgmlType.Q8_0) {
-                float amax = 0f;
-                for (int c = c0; c < c1; c++) {
-                    amax = Math.max(amax, Math.abs(row[c]));
-                }
-                d = Quantizer.halfRound(amax / 127f);
-                for (int c = c0; c < c1; c++) {
-                    codes[cb + c] = (byte) (d == 0 ? 0 : Math.max(-127, Math.min(127, Math.round(row[c] / d))));
-                }
-            } else {
-                float max = 0f;
-                for (int c = c0; c < c1; c++) {
-                    if (Math.abs(row[c]) > Math.abs(max)) {
-                        max = row[c];
-                    }
-                }
-                d = Quantizer.halfRound(max / -8f);
-                for (int c = c0; c < c1; c++) {
-                    int q = d == 0 ? 8 : Math.max(0, Math.min(15, Math.round(row[c] / d) + 8));
+            float d = blockScale(type, row, c0, c1);
+            for (int c = c0; c < c1; c++) {
+                int q = blockCode(type, row[c], d);
+                if (type == GgmlType.Q8_0) {
+                    codes[cb + c] = (byte) q;
+                } else {
                     int idx = cb + c / 2;
                     codes[idx] = (byte) ((c % 2 == 0) ? (codes[idx] & 0xF0) | q : (codes[idx] & 0x0F) | (q << 4));
                 }
             }
-            scales[tokens * blocksPerRow + b] = d;
+            scales[tokens * blocksPerRow + b] = Float.floatToFloat16(d);
         }
         tokens++;
     }
 
+    private float scale(int t, int b) {
+        return Float.float16ToFloat(scales[t * blocksPerRow + b]);
+    }
+
     private float value(int t, int c) {
-        float d = scales[t * blocksPerRow + c / block];
+        float d = scale(t, c / block);
         if (type == GgmlType.Q8_0) {
             return codes[t * codeBytesPerRow + c] * d;
         }
@@ -98,32 +124,7 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
         return width;
     }
 
-    @Override
-    public void scores(float[] q, int qOff, float[] out, int outOff) {
-        if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0) {
-            for (int t = 0; t < tokens; t++) {
-                FloatVector acc = FloatVector.zero(PackedCodes.F);
-                for (int b = 0; b < blocksPerRow; b++) {
-                    FloatVector blk = FloatVector.zero(PackedCodes.F);
-                    for (int c = b * block; c < Math.min(width, b * block + block); c += PackedCodes.LANES) {
-                        blk = codes(t, c).fma(FloatVector.fromArray(PackedCodes.F, q, qOff + c), blk);
-                    }
-                    acc = blk.fma(FloatVector.broadcast(PackedCodes.F, scales[t * blocksPerRow + b]), acc);
-                }
-                out[outOff + t] = VectorMath.sumLanes(acc);
-            }
-            return;
-        }
-        for (int t = 0; t < tokens; t++) {
-            float acc = 0f;
-            for (int c = 0; c < width; c++) {
-                acc += q[qOff + c] * value(t, c);
-            }
-            out[outOff + t] = acc;
-        }
-    }
-
-    /** Token t's codes for channels c .. c+7 (c a multiple of 8), without the block scale. */
+    /** Token t's codes for channels c .. c+LANES-1 (c a multiple of LANES), without the block scale. */
     private FloatVector codes(int t, int c) {
         if (type == GgmlType.Q8_0) {
             return PackedCodes.bytes(codes, t * codeBytesPerRow + c);
@@ -133,12 +134,12 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
 
     @Override
     public void accumulate(float[] p, int pOff, float[] out, int outOff) {
-        if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0) {
+        if (PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && block % PackedCodes.LANES == 0) {
             for (int c = 0; c < width; c += PackedCodes.LANES) {
                 int b = c / block;
                 FloatVector acc = FloatVector.fromArray(PackedCodes.F, out, outOff + c);
                 for (int t = 0; t < tokens; t++) {
-                    float w = p[pOff + t] * scales[t * blocksPerRow + b];
+                    float w = p[pOff + t] * scale(t, b);
                     acc = codes(t, c).fma(FloatVector.broadcast(PackedCodes.F, w), acc);
                 }
                 acc.intoArray(out, outOff + c);
@@ -169,7 +170,7 @@ final class BlockQuantStore implements KeyStore, ValueStore, AppendableStore, Ro
     @Override
     public void retain(int[] rows) {
         byte[] nc = new byte[Math.max(1, rows.length) * codeBytesPerRow];
-        float[] ns = new float[Math.max(1, rows.length) * blocksPerRow];
+        short[] ns = new short[Math.max(1, rows.length) * blocksPerRow];
         for (int i = 0; i < rows.length; i++) {
             System.arraycopy(codes, rows[i] * codeBytesPerRow, nc, i * codeBytesPerRow, codeBytesPerRow);
             System.arraycopy(scales, rows[i] * blocksPerRow, ns, i * blocksPerRow, blocksPerRow);

@@ -179,23 +179,24 @@ public final class VectorMath {
             HALF_SCRATCH.set(copy);
         }
         MemorySegment.copy(in, HALF, from * Short.BYTES, copy, 0, n);
-        halvesToFloats(copy, out, to, n);
+        halvesToFloats(copy, 0, out, to, n);
     }
 
     private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
 
-    private static void halvesToFloats(short[] in, float[] out, int to, int n) {
+    /** out[to + i] = Float.float16ToFloat(in[from + i]) for finite halves, as above. */
+    static void halvesToFloats(short[] in, int from, float[] out, int to, int n) {
         int i = 0;
         if (HALVES.length() == S.length()) {
             FloatVector rescale = FloatVector.broadcast(S, 0x1p112f);
             for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-                IntVector h = (IntVector) ShortVector.fromArray(HALVES, in, i).convertShape(VectorOperators.S2I, I, 0);
+                IntVector h = (IntVector) ShortVector.fromArray(HALVES, in, from + i).convertShape(VectorOperators.S2I, I, 0);
                 FloatVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(rescale);
                 magnitude.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(out, to + i);
             }
         }
         for (; i < n; i++) {
-            out[to + i] = Float.float16ToFloat(in[i]);
+            out[to + i] = Float.float16ToFloat(in[from + i]);
         }
     }
 

@@ -45,8 +45,8 @@ class AttentionKernelsTest {
             (r, w) -> new KiviStores.Keys(r, w, 32, 2),
             (r, w) -> new KiviStores.Keys(r, w, 32, 4),
             (r, w) -> new KiviStores.Keys(r, w, 16, 2),
-            (r, w) -> blockQuant(GgmlType.Q8_0, r, w),
-            (r, w) -> blockQuant(GgmlType.Q4_0, r, w));
+            (r, w) -> blockQuantKeys(GgmlType.Q8_0, r, w),
+            (r, w) -> blockQuantKeys(GgmlType.Q4_0, r, w));
 
     private static final List<BiFunction<float[][], Integer, ValueStore>> VALUE_STORES = List.of(
             (r, w) -> {
@@ -61,6 +61,12 @@ class AttentionKernelsTest {
             (r, w) -> new KiviStores.Values(r, w, 16, 4),
             (r, w) -> blockQuant(GgmlType.Q8_0, r, w),
             (r, w) -> blockQuant(GgmlType.Q4_0, r, w));
+
+    private static BlockQuantKeys blockQuantKeys(GgmlType type, float[][] rows, int width) {
+        BlockQuantKeys k = new BlockQuantKeys(type, width, 4); // small: growth is exercised too
+        k.appendRows(rows);
+        return k;
+    }
 
     private static BlockQuantStore blockQuant(GgmlType type, float[][] rows, int width) {
         BlockQuantStore s = new BlockQuantStore(type, width, 4);
@@ -159,6 +165,63 @@ class AttentionKernelsTest {
                         }
                         assertThat(grouped).as("%s width %d tokens %d nq %d", store.getClass().getSimpleName(), width, n, nq)
                                 .containsExactly(single);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * q8_0/q4_0 keys are stored token-blocked for scoring: they must hold exactly the codes the row
+     * layout holds, score any token count (partial last block included) as a dense dot of their
+     * decoded rows, give grouped queries the single-query bits, and survive eviction.
+     */
+    @Test
+    void blockQuantKeysMatchRowsForAnyTokenCount() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0}) {
+            for (int width : new int[] {64, 45, 8}) {
+                for (int n : new int[] {1, 17, 37, 100}) {
+                    float[][] r = rows(rnd, n, width);
+                    BlockQuantKeys keys = blockQuantKeys(type, r, width);
+                    BlockQuantStore rowsStore = blockQuant(type, r, width);
+                    String what = type + " width " + width + " tokens " + n;
+                    float[] k = new float[width];
+                    float[] v = new float[width];
+                    for (int t = 0; t < n; t++) {
+                        keys.row(t, k, 0);
+                        rowsStore.row(t, v, 0);
+                        assertThat(k).as("%s token %d", what, t).containsExactly(v);
+                    }
+                    int nq = 5;
+                    float[] q = vector(rnd, nq * width);
+                    float[] grouped = new float[nq * n];
+                    keys.scores(q, 0, width, nq, grouped, 0, n);
+                    for (int i = 0; i < nq; i++) {
+                        float[] single = new float[n];
+                        keys.scores(q, i * width, single, 0);
+                        assertThat(Arrays.copyOfRange(grouped, i * n, i * n + n)).as("%s query %d", what, i).containsExactly(single);
+                        for (int t = 0; t < n; t++) {
+                            rowsStore.row(t, v, 0);
+                            double want = 0;
+                            double mag = 0;
+                            for (int c = 0; c < width; c++) {
+                                want += (double) q[i * width + c] * v[c];
+                                mag += Math.abs((double) q[i * width + c] * v[c]);
+                            }
+                            assertThat((double) single[t]).as("%s query %d token %d", what, i, t)
+                                    .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * mag + 1e-6));
+                        }
+                    }
+                    int[] keep = java.util.stream.IntStream.range(0, n).filter(t -> t % 3 != 1).toArray();
+                    keys.retain(keep);
+                    rowsStore.retain(keep);
+                    assertThat(keys.tokens()).isEqualTo(keep.length);
+                    assertThat(keys.bytes()).isEqualTo(rowsStore.bytes());
+                    for (int t = 0; t < keep.length; t++) {
+                        keys.row(t, k, 0);
+                        rowsStore.row(t, v, 0);
+                        assertThat(k).as("%s kept token %d", what, t).containsExactly(v);
                     }
                 }
             }

@@ -205,14 +205,17 @@ class EvictionAndQuantizationTest {
                 } else {
                     GgmlType t = kind.equals("q8_0") ? GgmlType.Q8_0 : GgmlType.Q4_0;
                     BlockQuantStore s = new BlockQuantStore(t, w, 1);
+                    BlockQuantKeys k = new BlockQuantKeys(t, w, 1);
                     for (float[] r : rows) {
                         s.appendRow(r);
+                        k.appendRow(r);
                     }
-                    keys = s;
+                    keys = k;
                     values = s;
                     bound = t == GgmlType.Q8_0 ? 0.5 / 127 + 0.002 : 1.0 / 8 + 0.002;
                     long blocks = (w + Math.min(32, w) - 1) / Math.min(32, w);
                     assertThat(s.bytes()).isEqualTo(n * ((t == GgmlType.Q8_0 ? w : (w + 1) / 2) + 2 * blocks));
+                    assertThat(k.bytes()).isEqualTo(s.bytes());
                 }
                 float[][] deqK = new float[n][w];
                 float[][] deqV = new float[n][w];
