@@ -78,13 +78,23 @@ final class KiviStores {
         return Math.min(max, Math.max(remaining, (held / unit) * unit));
     }
 
-    /** Widens n halves into the calling thread's scratch buffer {@code which} (0 or 1). */
-    private static float[] widen(MemorySegment halves, int n, int which) {
+    /**
+     * Widens the first {@code used} halves of each of {@code rows} rows of {@code stride} halves
+     * into the calling thread's scratch buffer {@code which} (0 or 1), at the same positions: a
+     * page still filling holds fewer tokens or groups than it has room for.
+     */
+    private static float[] widen(MemorySegment halves, int rows, int stride, int used, int which) {
         float[][] w = WIDENED.get();
-        if (w[which].length < n) {
-            w[which] = new float[Math.max(n, PAGE_TOKENS * 2)];
+        if (w[which].length < rows * stride) {
+            w[which] = new float[Math.max(rows * stride, PAGE_TOKENS * 2)];
         }
-        VectorMath.halvesToFloats(halves, 0, w[which], 0, n);
+        if (used == stride) {
+            VectorMath.halvesToFloats(halves, 0, w[which], 0, rows * stride);
+        } else {
+            for (int r = 0; r < rows; r++) {
+                VectorMath.halvesToFloats(halves, (long) r * stride, w[which], r * stride, used);
+            }
+        }
         return w[which];
     }
 
@@ -233,8 +243,8 @@ final class KiviStores {
             float[][] terms = scratch.terms;
             int start = 0;
             for (KeyPage page : pages) {
-                float[] scale = widen(page.scale, page.groups * width, 0);
-                float[] zero = widen(page.zero, page.capacity * width, 1);
+                float[] scale = widen(page.scale, 1, page.groups * width, page.groups * width, 0);
+                float[] zero = widen(page.zero, width, page.capacity, page.groups, 1);
                 int i = 0;
                 if (vector) {
                     for (; i + 4 <= nq; i += 4) {
@@ -457,8 +467,8 @@ final class KiviStores {
             boolean vector = PackedCodes.VECTOR && width % PackedCodes.LANES == 0 && group % PackedCodes.LANES == 0;
             int start = 0;
             for (ValuePage page : pages) {
-                float[] scale = widen(page.scale, page.capacity * groupsPerRow, 0);
-                float[] zero = widen(page.zero, page.capacity * groupsPerRow, 1);
+                float[] scale = widen(page.scale, groupsPerRow, page.capacity, page.tokens, 0);
+                float[] zero = widen(page.zero, groupsPerRow, page.capacity, page.tokens, 1);
                 int i = 0;
                 if (vector) {
                     for (; i + 4 <= np; i += 4) {
