@@ -15,9 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorMath {
     private static final VectorSpecies<Float> S = Vectors.FLOAT;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
-    /** Halves widened to S's lanes: half the bits. */
     /** F16 bits as the KIVI pages store them. */
     static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Per-thread copy of the halves being widened (see {@link #halvesToFloats(MemorySegment, long, float[], int, int)}). */
+    private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
+    /** Halves widened to S's lanes: half the bits. */
     private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
 
     private VectorMath() {
@@ -164,15 +166,13 @@ public final class VectorMath {
     }
 
     /**
-     * out[to + i] = Float.float16ToFloat(half number from + i of in, little-endian) for finite halves
-     * (the F16 scales and zero points of quantized caches), LANES at a time: a half's magnitude bits shifted into float
-     * position are a float 2^112 too small, for normal and subnormal halves alike, so one multiply
-     * rescales it exactly; the sign comes from the sign-extended short.
+     * Widens n little-endian halves of {@code in}, starting at half number {@code from}, into
+     * out[to ..] (the F16 scales and zero points of KIVI pages). The halves are copied to a short[]
+     * first: read straight from the segment, the same vector loop left the attention kernels that
+     * C2 compiled together with it boxing their vectors (hundreds of young collections a second in
+     * an 8,000-token KIVI run, twice; with the copy, the same runs collected a few times a second).
      */
     public static void halvesToFloats(MemorySegment in, long from, float[] out, int to, int n) {
-        // Copied to a short[] first: read straight from the segment, the same vector loop made C2
-        // box the floats of other kernels compiled with it (measured: 27 GB of garbage in an
-        // 8,000-token KIVI run, against 1 GB with the copy).
         short[] copy = HALF_SCRATCH.get();
         if (copy.length < n) {
             copy = new short[n];
@@ -182,9 +182,12 @@ public final class VectorMath {
         halvesToFloats(copy, 0, out, to, n);
     }
 
-    private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
-
-    /** out[to + i] = Float.float16ToFloat(in[from + i]) for finite halves, as above. */
+    /**
+     * out[to + i] = Float.float16ToFloat(in[from + i]) for finite halves, LANES at a time: a half's
+     * magnitude bits shifted into float position are a float 2^112 too small, for normal and
+     * subnormal halves alike, so one multiply rescales it exactly; the sign comes from the
+     * sign-extended short.
+     */
     static void halvesToFloats(short[] in, int from, float[] out, int to, int n) {
         int i = 0;
         if (HALVES.length() == S.length()) {
