@@ -29,6 +29,12 @@ public final class VectorMath {
      * Sums a vector's lanes left to right. reduceLanes(ADD) may add in a different order when the
      * JIT intrinsifies it than in the interpreter, which made identical inputs give different bits
      * depending on warm-up; a fixed order keeps batched and single runs bit-identical.
+     *
+     * <p>Callers call this on every path, also when their vector loop ran zero times (n below the
+     * lane count). A vector argument must be inlined to stay in a register; C2 inlines a small
+     * method at a call site it sees as cold only if the method has no large compiled copy of its
+     * own, and this one has. Guarded by {@code if (upper > 0)}, the call looked cold whenever many
+     * calls were short (KIVI's first pages hold a few tokens), and then every call boxed its vector.
      */
     public static float sumLanes(FloatVector v) {
         float s = 0f;
@@ -42,13 +48,11 @@ public final class VectorMath {
         int i = 0;
         float sum = 0f;
         int upper = S.loopBound(n);
-        if (upper > 0) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < upper; i += S.length()) {
-                acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            }
-            sum = VectorMath.sumLanes(acc);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += S.length()) {
+            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
+        sum = sumLanes(acc); // on every path: see sumLanes
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
         }
@@ -90,8 +94,20 @@ public final class VectorMath {
         softmax(v, off, n, 1f);
     }
 
-    /** Softmax of scale * v[off .. off+n) in place (attention passes 1/sqrt(D) here). */
+    /**
+     * Softmax of scale * v[off .. off+n) in place (attention passes 1/sqrt(D) here). Each pass is its
+     * own method and no vector crosses a call: a vector handed to a helper that C2 declines to
+     * inline (it does so when it compiles the caller while the call site still looks cold) becomes
+     * an object on every iteration. That happened at random to the former exp(FloatVector) helper,
+     * and cost 7x the garbage and 15% of decode speed when it did.
+     */
     public static void softmax(float[] v, int off, int n, float scale) {
+        float max = max(v, off, n);
+        float sum = expInPlace(v, off, n, max, scale);
+        multiplyInPlace(v, off, n, 1f / sum);
+    }
+
+    private static float max(float[] v, int off, int n) {
         int i = 0;
         int upper = S.loopBound(n);
         float max = Float.NEGATIVE_INFINITY;
@@ -105,34 +121,59 @@ public final class VectorMath {
         for (; i < n; i++) {
             max = Math.max(max, v[off + i]);
         }
-        i = 0;
-        float sum = 0f;
-        if (upper > 0) {
-            FloatVector vmax = FloatVector.broadcast(S, max);
-            FloatVector vscale = FloatVector.broadcast(S, scale);
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < upper; i += S.length()) {
-                FloatVector e = exp(FloatVector.fromArray(S, v, off + i).sub(vmax).mul(vscale));
-                e.intoArray(v, off + i);
-                acc = acc.add(e);
-            }
-            sum = sumLanes(acc);
+        return max;
+    }
+
+    /**
+     * v[i] = exp((v[i] - max) * scale), returning their sum (lanes summed left to right, then the
+     * tail). The vector loop is {@link #exp(float)} on every lane, with the same operations in the
+     * same order, written out here rather than called (see {@link #softmax}).
+     */
+    private static float expInPlace(float[] v, int off, int n, float max, float scale) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        FloatVector vscale = FloatVector.broadcast(S, scale);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, v, off + i).sub(vmax).mul(vscale).max(MIN_ARG);
+            FloatVector t = x.fma(LOG2E, ROUND);
+            FloatVector k = t.sub(ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(S, 1f / 5040);
+            p = p.fma(r, FloatVector.broadcast(S, 1f / 720));
+            p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
+            p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+            p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+            p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            e.intoArray(v, off + i);
+            acc = acc.add(e);
         }
+        float sum = sumLanes(acc); // on every path: see sumLanes
         for (; i < n; i++) {
             float e = exp((v[off + i] - max) * scale);
             v[off + i] = e;
             sum += e;
         }
-        float inv = 1f / sum;
-        i = 0;
+        return sum;
+    }
+
+    private static void multiplyInPlace(float[] v, int off, int n, float factor) {
+        int i = 0;
+        int upper = S.loopBound(n);
         if (upper > 0) {
-            FloatVector vinv = FloatVector.broadcast(S, inv);
+            FloatVector f = FloatVector.broadcast(S, factor);
             for (; i < upper; i += S.length()) {
-                FloatVector.fromArray(S, v, off + i).mul(vinv).intoArray(v, off + i);
+                FloatVector.fromArray(S, v, off + i).mul(f).intoArray(v, off + i);
             }
         }
         for (; i < n; i++) {
-            v[off + i] *= inv;
+            v[off + i] *= factor;
         }
     }
 
@@ -201,24 +242,5 @@ public final class VectorMath {
         for (; i < n; i++) {
             out[to + i] = Float.float16ToFloat(in[from + i]);
         }
-    }
-
-    /** {@link #exp(float)} on every lane, with the same operations in the same order. */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(MIN_ARG);
-        FloatVector t = x.fma(LOG2E, ROUND);
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, 1f / 5040);
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 720));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
     }
 }

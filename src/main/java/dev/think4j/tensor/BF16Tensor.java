@@ -42,7 +42,7 @@ public final class BF16Tensor extends FloatTensor {
     public float dot(long offset, float[] x, int xOffset, int n) {
         int i = 0;
         float result = 0f;
-        if (Kernels.ENABLED && n >= L) {
+        if (Kernels.ENABLED) { // even for n < L: sumLanes must run on every path
             FloatVector acc = FloatVector.zero(F);
             int upper = n - n % L;
             for (; i < upper; i += L) {

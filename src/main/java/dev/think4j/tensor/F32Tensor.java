@@ -42,15 +42,13 @@ public final class F32Tensor extends FloatTensor {
         int i = 0;
         float result = 0f;
         int upper = SPECIES.loopBound(n);
-        if (upper > 0) {
-            FloatVector acc = FloatVector.zero(SPECIES);
-            for (; i < upper; i += SPECIES.length()) {
-                FloatVector w = FloatVector.fromMemorySegment(SPECIES, data, (offset + i) * 4, ByteOrder.LITTLE_ENDIAN);
-                FloatVector v = FloatVector.fromArray(SPECIES, x, xOffset + i);
-                acc = w.fma(v, acc);
-            }
-            result = dev.think4j.kv.VectorMath.sumLanes(acc);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        for (; i < upper; i += SPECIES.length()) {
+            FloatVector w = FloatVector.fromMemorySegment(SPECIES, data, (offset + i) * 4, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromArray(SPECIES, x, xOffset + i);
+            acc = w.fma(v, acc);
         }
+        result = dev.think4j.kv.VectorMath.sumLanes(acc); // on every path, see sumLanes
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];
         }
