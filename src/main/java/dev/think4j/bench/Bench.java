@@ -46,6 +46,9 @@ public final class Bench {
         CompressedKvCache cache = depth > 0 ? warmCache(tf, policy, depth, log) : null;
         for (int r = 0; r < repetitions; r++) {
             if (depth == 0) {
+                if (cache != null) {
+                    cache.clear();
+                }
                 cache = model.newCache(policy);
             }
             int[] ids = randomIds(p, 1000 + r);
@@ -56,7 +59,9 @@ public final class Bench {
             tps[r] = p / ((t1 - t0) / 1e9);
             log.accept(String.format(Locale.ROOT, "  pp%d @ d%d rep %d: %.2f tok/s", p, depth, r + 1, tps[r]));
         }
-        return result(policy, depth, threads, "pp" + p, p, tps, cache.bytes(), cache.uncompressedBytes());
+        BenchResult result = result(policy, depth, threads, "pp" + p, p, tps, cache.bytes(), cache.uncompressedBytes());
+        cache.clear(); // frees quantized pages (outside the heap) before the next test fills its cache
+        return result;
     }
 
     /** Decode of {@code n} tokens (one at a time) after {@code depth} cached ones (at least one). */
@@ -101,6 +106,7 @@ public final class Bench {
         for (int s = 0; s < policies.size(); s++) {
             CompressedKvCache cache = caches.get(s);
             results.add(result(policies.get(s), depth, threads, "tg" + n, n, tps[s], cache.bytes(), cache.uncompressedBytes()));
+            cache.clear();
         }
         return results;
     }

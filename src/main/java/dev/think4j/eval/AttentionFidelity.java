@@ -56,6 +56,8 @@ public final class AttentionFidelity {
                     comparable ? Math.sqrt(a[2] / Math.max(a[3], 1e-30)) : Double.NaN,
                     a[4] / Math.max(1, a[5])));
         }
+        full.clear();
+        comp.clear();
         return out;
     }
 }

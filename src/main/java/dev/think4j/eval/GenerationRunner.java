@@ -63,8 +63,10 @@ public final class GenerationRunner {
     ObjectNode runOne(KvPolicy policy, Example e, String task) {
         int full = tokenizer.encode(e.prompt(), true, false).length;
         int[] ids = promptIds(e);
-        Session s = new Session(model, tokenizer, policy, contextLength, chunk);
-        GenerationResult g = s.generate(ids, e.maxNewTokens(), SamplerConfig.greedy(), e.stop(), null, null);
+        GenerationResult g;
+        try (Session s = new Session(model, tokenizer, policy, contextLength, chunk)) {
+            g = s.generate(ids, e.maxNewTokens(), SamplerConfig.greedy(), e.stop(), null, null);
+        }
         String prediction = g.text();
         ObjectNode n = Jsonl.MAPPER.createObjectNode();
         n.put("task", task);

@@ -90,9 +90,13 @@ public final class Perplexity {
                         }
                     }
                 }
+                if (full != null) {
+                    full.clear();
+                }
             }
             bytesEnd += cache.bytes();
             bytesEndDense += cache.uncompressedBytes();
+            cache.clear(); // frees quantized pages (outside the heap) now, not when the collector finds them
             if (progress != null) {
                 progress.accept(d);
             }

@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * prefills new prompt ids on top of what is cached (multi-turn chat reuses the compressed prefix),
  * compresses, then decodes.
  */
-public final class Session {
+public final class Session implements AutoCloseable {
     private final Model model;
     private final Tokenizer tokenizer;
     private final Transformer transformer;
@@ -40,6 +40,15 @@ public final class Session {
 
     public CompressedKvCache cache() {
         return cache;
+    }
+
+    /**
+     * Frees the cache's memory now. Quantized pages live outside the Java heap, and a loop that
+     * drops sessions unclosed leaves them to the collector, which may run rarely.
+     */
+    @Override
+    public void close() {
+        cache.clear();
     }
 
     public Model model() {
