@@ -102,10 +102,28 @@ public final class VectorMath {
      * and cost 7x the garbage and 15% of decode speed when it did.
      */
     public static void softmax(float[] v, int off, int n, float scale) {
+        if (n < SCALAR_SOFTMAX_BELOW) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, v[off + i]);
+            }
+            float inv = 1f / expInPlaceScalar(v, off, n, max, scale);
+            for (int i = 0; i < n; i++) {
+                v[off + i] *= inv;
+            }
+            return;
+        }
         float max = max(v, off, n);
         float sum = expInPlace(v, off, n, max, scale);
         multiplyInPlace(v, off, n, 1f / sum);
     }
+
+    /**
+     * Rows shorter than this take {@link #expInPlaceScalar}, which gives the same bits. Vector API
+     * code runs hundreds of times slower until C2 has compiled it, and a short generation on a
+     * small model (the bundled one) spent a third of its time in the vector exponential before that.
+     */
+    static final int SCALAR_SOFTMAX_BELOW = 256;
 
     private static float max(float[] v, int off, int n) {
         int i = 0;
@@ -129,7 +147,7 @@ public final class VectorMath {
      * tail). The vector loop is {@link #exp(float)} on every lane, with the same operations in the
      * same order, written out here rather than called (see {@link #softmax}).
      */
-    private static float expInPlace(float[] v, int off, int n, float max, float scale) {
+    static float expInPlace(float[] v, int off, int n, float max, float scale) {
         int i = 0;
         int upper = S.loopBound(n);
         FloatVector vmax = FloatVector.broadcast(S, max);
@@ -155,6 +173,33 @@ public final class VectorMath {
             acc = acc.add(e);
         }
         float sum = sumLanes(acc); // on every path: see sumLanes
+        for (; i < n; i++) {
+            float e = exp((v[off + i] - max) * scale);
+            v[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /**
+     * {@link #expInPlace} in scalar code, lane for lane: element i's exponential is the same formula,
+     * its sum goes to lane i mod LANES in the same order, lanes are summed left to right, then the
+     * tail. The bits are the same, so the choice between the two never shows in results.
+     */
+    static float expInPlaceScalar(float[] v, int off, int n, float max, float scale) {
+        int lanes = S.length();
+        int upper = S.loopBound(n);
+        float[] acc = new float[lanes];
+        int i = 0;
+        for (; i < upper; i++) {
+            float e = exp((v[off + i] - max) * scale);
+            v[off + i] = e;
+            acc[i % lanes] += e;
+        }
+        float sum = 0f;
+        for (float a : acc) {
+            sum += a;
+        }
         for (; i < n; i++) {
             float e = exp((v[off + i] - max) * scale);
             v[off + i] = e;

@@ -380,6 +380,28 @@ class AttentionKernelsTest {
         }
     }
 
+    /** Short softmax rows take a scalar twin of the vector loop; it must give the same bits. */
+    @Test
+    void scalarExponentialTwinGivesTheVectorLoopsBits() {
+        SplittableRandom rnd = new SplittableRandom(14);
+        for (int n : new int[] {1, 15, 16, 37, 255, 256, 300, 1000}) {
+            float[] v = vector(rnd, n);
+            for (int i = 0; i < n; i++) {
+                v[i] *= 9f;
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (float x : v) {
+                max = Math.max(max, x);
+            }
+            float[] a = v.clone();
+            float[] b = v.clone();
+            float sa = VectorMath.expInPlace(a, 0, n, max, 0.37f);
+            float sb = VectorMath.expInPlaceScalar(b, 0, n, max, 0.37f);
+            assertThat(Float.floatToRawIntBits(sb)).as("sum, n %d", n).isEqualTo(Float.floatToRawIntBits(sa));
+            assertThat(b).as("exponentials, n %d", n).containsExactly(a);
+        }
+    }
+
     @Test
     void expIsWithinTwoUlpOfMathExpAndSoftmaxSumsToOne() {
         for (float x = -87f; x <= 0f; x += 0.0173f) {
