@@ -127,11 +127,24 @@ final class KiviStores {
 
     private static final ThreadLocal<KeyScratch> KEY_SCRATCH = ThreadLocal.withInitial(KeyScratch::new);
 
-    /** What both stores share: pages in native memory, and the tokens they hold. */
+    /** What both stores share: their width, pages in native memory, and the tokens they hold. */
     private abstract static class PagedStore<P> implements Releasable {
+        final int width;
         final NativePages memory = new NativePages(this);
         final List<P> pages = new ArrayList<>();
         int tokens;
+
+        PagedStore(int width) {
+            this.width = width;
+        }
+
+        public int tokens() {
+            return tokens;
+        }
+
+        public int width() {
+            return width;
+        }
 
         @Override
         public void release() {
@@ -146,7 +159,6 @@ final class KiviStores {
     }
 
     static final class Keys extends PagedStore<Keys.KeyPage> implements KeyStore, AppendableStore {
-        private final int width;
         private final int group;
         private final int bits;
 
@@ -169,7 +181,7 @@ final class KiviStores {
 
         /** rows.length must be a multiple of group. */
         Keys(float[][] rows, int width, int group, int bits) {
-            this.width = width;
+            super(width);
             this.group = group;
             this.bits = bits;
             appendRows(rows);
@@ -210,16 +222,6 @@ final class KiviStores {
                 }
             }
             page.groups++;
-        }
-
-        @Override
-        public int tokens() {
-            return tokens;
-        }
-
-        @Override
-        public int width() {
-            return width;
         }
 
         @Override
@@ -359,7 +361,6 @@ final class KiviStores {
             return codes + 2L * 2 * (tokens / group) * width;
         }
 
-
         @Override
         public void row(int t, float[] out, int outOff) {
             int g = t / group;
@@ -380,7 +381,6 @@ final class KiviStores {
     static final class Values extends PagedStore<Values.ValuePage> implements ValueStore, AppendableStore {
         /** Per-thread p_t * scale_t for the grouped kernel (one row per query head). */
         private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
-        private final int width;
         private final int group;
         private final int bits;
         private final int groupsPerRow;
@@ -402,7 +402,7 @@ final class KiviStores {
         }
 
         Values(float[][] rows, int width, int group, int bits) {
-            this.width = width;
+            super(width);
             this.group = Math.min(group, width);
             this.bits = bits;
             this.groupsPerRow = (width + this.group - 1) / this.group;
@@ -441,16 +441,6 @@ final class KiviStores {
                 }
             }
             page.tokens++;
-        }
-
-        @Override
-        public int tokens() {
-            return tokens;
-        }
-
-        @Override
-        public int width() {
-            return width;
         }
 
         @Override
@@ -573,7 +563,6 @@ final class KiviStores {
             }
             return codes + 2L * 2 * tokens * groupsPerRow;
         }
-
 
         @Override
         public void row(int token, float[] out, int outOff) {

@@ -46,13 +46,12 @@ public final class VectorMath {
 
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
-        float sum = 0f;
         int upper = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < upper; i += S.length()) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
-        sum = sumLanes(acc); // on every path: see sumLanes
+        float sum = sumLanes(acc); // on every path: see sumLanes
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
         }

@@ -40,7 +40,6 @@ public final class F32Tensor extends FloatTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         int i = 0;
-        float result = 0f;
         int upper = SPECIES.loopBound(n);
         FloatVector acc = FloatVector.zero(SPECIES);
         for (; i < upper; i += SPECIES.length()) {
@@ -48,7 +47,7 @@ public final class F32Tensor extends FloatTensor {
             FloatVector v = FloatVector.fromArray(SPECIES, x, xOffset + i);
             acc = w.fma(v, acc);
         }
-        result = dev.think4j.kv.VectorMath.sumLanes(acc); // on every path, see sumLanes
+        float result = dev.think4j.kv.VectorMath.sumLanes(acc); // on every path, see sumLanes
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];
         }
