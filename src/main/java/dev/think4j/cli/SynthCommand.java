@@ -33,6 +33,11 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "output GGUF file")
     Path out;
 
+    @Option(names = "--vocab", paramLabel = "FILE",
+            description = "borrow the tokenizer of this GGUF (e.g. ../shared/tokenizers/ggml-vocab-llama-bpe.gguf): every tokenizer.* key "
+                    + "is copied, so the file tokenizes like the real model (default: the bundled stories260K vocabulary, padded)")
+    Path vocab;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -50,7 +55,7 @@ public final class SynthCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
-        SyntheticModel.write(s, t, out, seed, DefaultModel.path(), msg -> {
+        SyntheticModel.write(s, t, out, seed, vocab != null ? vocab : DefaultModel.path(), msg -> {
             err.println(msg);
             err.flush();
         });

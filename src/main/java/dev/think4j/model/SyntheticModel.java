@@ -139,9 +139,24 @@ public final class SyntheticModel {
         return f;
     }
 
-    /** The source vocabulary (a llama SPM tokenizer) padded with unused tokens to {@code vocab} entries. */
+    /**
+     * The tokenizer of {@code source}: a vocabulary of exactly the shape's size (a real model's
+     * vocabulary GGUF such as Llama 3's) is copied key for key, so the file tokenizes as the real
+     * model does; a smaller llama SPM vocabulary is padded with unused tokens.
+     */
     private static void putTokenizer(GgufWriter w, int vocab, Path source) {
         try (GgufFile src = GgufFile.open(source)) {
+            if (!src.has("tokenizer.ggml.tokens")) {
+                throw new Think4jException(source + " has no tokenizer (no tokenizer.ggml.tokens)");
+            }
+            int size = src.getStringArray("tokenizer.ggml.tokens").length;
+            if (size == vocab || !"llama".equals(src.getString("tokenizer.ggml.model", ""))) {
+                if (size > vocab) {
+                    throw new Think4jException("vocabulary of " + source + " has " + size + " tokens, more than the shape's " + vocab);
+                }
+                copyTokenizer(w, src, vocab);
+                return;
+            }
             String[] tokens = src.getStringArray("tokenizer.ggml.tokens");
             float[] scores = src.getFloatArray("tokenizer.ggml.scores");
             int[] types = src.getIntArray("tokenizer.ggml.token_type");
@@ -164,5 +179,66 @@ public final class SyntheticModel {
             w.putUInt32("tokenizer.ggml.eos_token_id", src.getInt("tokenizer.ggml.eos_token_id", 2));
             w.putUInt32("tokenizer.ggml.unknown_token_id", src.getInt("tokenizer.ggml.unknown_token_id", 0));
         }
+    }
+
+    /**
+     * Copies every tokenizer.* key; a byte-level BPE vocabulary smaller than the shape (only when the
+     * shape's embedding has spare rows) gets padding tokens of type UNUSED.
+     */
+    private static void copyTokenizer(GgufWriter w, GgufFile src, int vocab) {
+        for (var e : src.metadata().entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith("tokenizer.")) {
+                continue;
+            }
+            Object v = e.getValue();
+            GgufValueType type = src.metadataType(key);
+            if (type == GgufValueType.ARRAY) {
+                v = padVocabArray(key, v, vocab);
+                w.putArray(key, arrayElementType(v), v);
+            } else {
+                w.put(key, type, v);
+            }
+        }
+    }
+
+    private static Object padVocabArray(String key, Object v, int vocab) {
+        return switch (key) {
+            case "tokenizer.ggml.tokens" -> {
+                String[] t = (String[]) v;
+                String[] out = java.util.Arrays.copyOf(t, vocab);
+                for (int i = t.length; i < vocab; i++) {
+                    out[i] = "<unused_" + (i - t.length) + ">";
+                }
+                yield out;
+            }
+            case "tokenizer.ggml.token_type" -> {
+                int[] t = (int[]) v;
+                int[] out = java.util.Arrays.copyOf(t, vocab);
+                java.util.Arrays.fill(out, t.length, vocab, 5); // UNUSED
+                yield out;
+            }
+            case "tokenizer.ggml.scores" -> {
+                float[] t = (float[]) v;
+                float[] out = java.util.Arrays.copyOf(t, vocab);
+                java.util.Arrays.fill(out, t.length, vocab, -1e9f);
+                yield out;
+            }
+            default -> v;
+        };
+    }
+
+    private static GgufValueType arrayElementType(Object v) {
+        return switch (v) {
+            case String[] a -> GgufValueType.STRING;
+            case int[] a -> GgufValueType.INT32;
+            case float[] a -> GgufValueType.FLOAT32;
+            case long[] a -> GgufValueType.INT64;
+            case byte[] a -> GgufValueType.UINT8;
+            case short[] a -> GgufValueType.INT16;
+            case double[] a -> GgufValueType.FLOAT64;
+            case boolean[] a -> GgufValueType.BOOL;
+            default -> throw new Think4jException("cannot copy tokenizer array of " + v.getClass().getSimpleName());
+        };
     }
 }
