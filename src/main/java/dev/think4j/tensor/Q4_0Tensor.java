@@ -58,15 +58,7 @@ public final class Q4_0Tensor extends QuantizedTensor {
     }
 
     private static float[] blockSums(float[] x, int xOffset, int n) {
-        float[] sums = new float[n / 32];
-        for (int b = 0; b < sums.length; b++) {
-            float s = 0f;
-            for (int i = xOffset + b * 32; i < xOffset + b * 32 + 32; i++) {
-                s += x[i];
-            }
-            sums[b] = s;
-        }
-        return sums;
+        return groupSums(x, xOffset, n, 32);
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.think4j.tensor;
 import static dev.think4j.tensor.Kernels.B;
 import static dev.think4j.tensor.Kernels.BYTE;
 import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.I;
+import static dev.think4j.tensor.Kernels.INT;
 import static dev.think4j.tensor.Kernels.L;
 
 import dev.think4j.gguf.GgmlType;
@@ -10,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}. Eight sub-blocks of 32
@@ -30,18 +34,34 @@ public final class Q4_KTensor extends QuantizedTensor {
 
     /** 6-bit scale of sub-block j from the 12 packed bytes at s (ggml's get_scale_min_k4, scale half). */
     static int scale(MemorySegment seg, long s, int j) {
-        if (j < 4) {
-            return seg.get(BYTE, s + j) & 63;
-        }
-        return (seg.get(BYTE, s + j + 4) & 0xF) | ((seg.get(BYTE, s + j - 4) & 0xFF) >> 6) << 4;
+        return packedScale(seg.get(INT, s), seg.get(INT, s + 8), j);
     }
 
     /** 6-bit min of sub-block j (get_scale_min_k4, min half). */
     static int min(MemorySegment seg, long s, int j) {
-        if (j < 4) {
-            return seg.get(BYTE, s + j + 4) & 63;
-        }
-        return ((seg.get(BYTE, s + j + 4) & 0xFF) >> 4) | ((seg.get(BYTE, s + j) & 0xFF) >> 6) << 4;
+        return packedMin(seg.get(INT, s + 4), seg.get(INT, s + 8), j);
+    }
+
+    /**
+     * The packed 12 bytes read as three little-endian ints a (bytes 0-3), b (4-7), c (8-11): sub-blocks
+     * 0-3 keep their scale in the low 6 bits of a's bytes, 4-7 in c's low nibbles plus a's top 2 bits.
+     */
+    static int packedScale(int a, int c, int j) {
+        return j < 4 ? (a >>> (8 * j)) & 63 : ((c >>> (8 * (j - 4))) & 0xF) | ((a >>> (8 * (j - 4) + 6)) & 3) << 4;
+    }
+
+    /** As {@link #packedScale} for mins: b's low 6 bits, or c's high nibbles plus b's top 2 bits. */
+    static int packedMin(int b, int c, int j) {
+        return j < 4 ? (b >>> (8 * j)) & 63 : ((c >>> (8 * (j - 4) + 4)) & 0xF) | ((b >>> (8 * (j - 4) + 6)) & 3) << 4;
+    }
+
+    /** sum over the eight sub-blocks of min_j * sums[s + j], as a tree (no long dependency chain). */
+    static float minTerm(int b, int c, float[] sums, int s) {
+        float t0 = packedMin(b, c, 0) * sums[s] + packedMin(b, c, 1) * sums[s + 1];
+        float t1 = packedMin(b, c, 2) * sums[s + 2] + packedMin(b, c, 3) * sums[s + 3];
+        float t2 = packedMin(b, c, 4) * sums[s + 4] + packedMin(b, c, 5) * sums[s + 5];
+        float t3 = packedMin(b, c, 6) * sums[s + 6] + packedMin(b, c, 7) * sums[s + 7];
+        return (t0 + t1) + (t2 + t3);
     }
 
     @Override
@@ -61,55 +81,88 @@ public final class Q4_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset);
+            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 32));
         }
         return dotRagged(offset, x, xOffset, n);
     }
 
+    /** Sums of x per 32-element sub-block: the mins are taken off once per sub-block through them. */
+    @Override
+    protected float[] prepare(float[] x, int xOffset, int n) {
+        return Kernels.ENABLED && n % 256 == 0 ? groupSums(x, xOffset, n, 32) : null;
+    }
+
+    @Override
+    protected float dotPrepared(long offset, float[] x, int xOffset, int n, float[] sums) {
+        if (sums != null && offset % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset, sums);
+        }
+        return dot(offset, x, xOffset, n);
+    }
+
     @Override
     void decodeBlock(long block, float[] out, int o) {
+        if (!Kernels.ENABLED) {
+            for (int e = 0; e < 256; e++) {
+                out[o + e] = getFloat(block * 256 + e);
+            }
+            return;
+        }
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
         float dmin = Kernels.f16(data, base + 2);
+        int a = data.get(INT, base + 4);
+        int b = data.get(INT, base + 8);
+        int c3 = data.get(INT, base + 12);
         for (int c = 0; c < 4; c++) {
-            float d1 = d * scale(data, base + 4, 2 * c);
-            float m1 = dmin * min(data, base + 4, 2 * c);
-            float d2 = d * scale(data, base + 4, 2 * c + 1);
-            float m2 = dmin * min(data, base + 4, 2 * c + 1);
-            for (int l = 0; l < 32; l++) {
-                int q = data.get(BYTE, base + 16 + 32 * c + l) & 0xFF;
-                out[o + 64 * c + l] = d1 * (q & 0xF) - m1;
-                out[o + 64 * c + 32 + l] = d2 * (q >> 4) - m2;
+            FloatVector d1 = FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c));
+            FloatVector m1 = FloatVector.broadcast(F, dmin * packedMin(b, c3, 2 * c));
+            FloatVector d2 = FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c + 1));
+            FloatVector m2 = FloatVector.broadcast(F, dmin * packedMin(b, c3, 2 * c + 1));
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                ((FloatVector) q.and(0xF).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * c + l);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).castShape(F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * c + 32 + l);
             }
         }
     }
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
-        // then falls back to lane-by-lane extraction.
-        FloatVector acc = FloatVector.zero(F);
+        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 32));
+    }
+
+    /**
+     * sum over sub-blocks of d*sc * (sum q*x) - dmin*m * (sum x): the nibbles of 16 (or 8) bytes are
+     * widened to int lanes once and split there, the codes multiplied raw, each sub-block's scale
+     * applied once to its partial sum, and the min term is scalar through the prepared x sums.
+     */
+    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        float mins = 0f;
         for (int i = 0; i < blocks; i++) {
-            long block = firstBlock + i;
-            int xOff = xOffset + i * 256;
-            long base = block * BYTES;
-            int xo = xOff;
+            long base = (firstBlock + i) * BYTES;
+            int xo = xOffset + i * 256;
             float d = Kernels.f16(data, base);
             float dmin = Kernels.f16(data, base + 2);
+            int a = data.get(INT, base + 4);
+            int b = data.get(INT, base + 8);
+            int c3 = data.get(INT, base + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * scale(data, base + 4, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * min(data, base + 4, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * scale(data, base + 4, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * min(data, base + 4, 2 * c + 1));
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
-                    FloatVector w0 = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(d1, m1);
-                    FloatVector w1 = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(d2, m2);
-                    acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
-                    acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    lo = ((FloatVector) q.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
+                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
                 }
+                accLo = lo.fma(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c)), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c + 1)), accHi);
             }
+            // One dependent step per block: a chain of eight per block bounded the whole kernel.
+            mins = Math.fma(dmin, minTerm(b, c3, sums, i * 8), mins);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return dev.think4j.kv.VectorMath.sumLanes(accLo.add(accHi)) - mins;
     }
 }

@@ -3,6 +3,8 @@ package dev.think4j.tensor;
 import static dev.think4j.tensor.Kernels.B;
 import static dev.think4j.tensor.Kernels.BYTE;
 import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.I;
+import static dev.think4j.tensor.Kernels.INT;
 import static dev.think4j.tensor.Kernels.L;
 
 import dev.think4j.gguf.GgmlType;
@@ -10,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q5_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}. Scales, mins and
@@ -46,67 +50,93 @@ public final class Q5_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset);
+            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 32));
         }
         return dotRagged(offset, x, xOffset, n);
     }
 
+    /** Sums of x per 32-element sub-block, as for Q4_K. */
+    @Override
+    protected float[] prepare(float[] x, int xOffset, int n) {
+        return Kernels.ENABLED && n % 256 == 0 ? groupSums(x, xOffset, n, 32) : null;
+    }
+
+    @Override
+    protected float dotPrepared(long offset, float[] x, int xOffset, int n, float[] sums) {
+        if (sums != null && offset % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset, sums);
+        }
+        return dot(offset, x, xOffset, n);
+    }
+
     @Override
     void decodeBlock(long block, float[] out, int o) {
+        if (!Kernels.ENABLED) {
+            for (int e = 0; e < 256; e++) {
+                out[o + e] = getFloat(block * 256 + e);
+            }
+            return;
+        }
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
         float dmin = Kernels.f16(data, base + 2);
+        int a = data.get(INT, base + 4);
+        int b = data.get(INT, base + 8);
+        int c3 = data.get(INT, base + 12);
         for (int c = 0; c < 4; c++) {
-            float d1 = d * Q4_KTensor.scale(data, base + 4, 2 * c);
-            float m1 = dmin * Q4_KTensor.min(data, base + 4, 2 * c);
-            float d2 = d * Q4_KTensor.scale(data, base + 4, 2 * c + 1);
-            float m2 = dmin * Q4_KTensor.min(data, base + 4, 2 * c + 1);
-            for (int l = 0; l < 32; l++) {
-                int q = data.get(BYTE, base + 48 + 32 * c + l) & 0xFF;
-                int h = data.get(BYTE, base + 16 + l) >> (2 * c);
-                out[o + 64 * c + l] = d1 * ((q & 0xF) | (h & 1) << 4) - m1;
-                out[o + 64 * c + 32 + l] = d2 * ((q >> 4) | (h & 2) << 3) - m2;
+            FloatVector d1 = FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c));
+            FloatVector m1 = FloatVector.broadcast(F, dmin * Q4_KTensor.packedMin(b, c3, 2 * c));
+            FloatVector d2 = FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c + 1));
+            FloatVector m2 = FloatVector.broadcast(F, dmin * Q4_KTensor.packedMin(b, c3, 2 * c + 1));
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector h1 = h.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector h2 = h.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                ((FloatVector) q.and(0xF).or(h1).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * c + l);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h2).castShape(F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * c + 32 + l);
             }
         }
     }
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
-        // then falls back to lane-by-lane extraction.
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long block = firstBlock + b;
-            int xOff = xOffset + b * 256;
-            long base = block * BYTES;
-            int xo = xOff;
+        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 32));
+    }
+
+    /**
+     * As Q4_K's kernel, with the fifth bits: qh's 32 bytes are widened once per super-block and each
+     * chunk moves its two bits to bit 4 in int lanes.
+     */
+    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+        FloatVector accLo = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        float mins = 0f;
+        for (int i = 0; i < blocks; i++) {
+            long base = (firstBlock + i) * BYTES;
+            int xo = xOffset + i * 256;
             float d = Kernels.f16(data, base);
             float dmin = Kernels.f16(data, base + 2);
+            int a = data.get(INT, base + 4);
+            int b = data.get(INT, base + 8);
+            int c3 = data.get(INT, base + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * Q4_KTensor.scale(data, base + 4, 2 * c));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c));
-                FloatVector d2 = FloatVector.broadcast(F, d * Q4_KTensor.scale(data, base + 4, 2 * c + 1));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * Q4_KTensor.min(data, base + 4, 2 * c + 1));
-                // The 5th bit is isolated in place (value 2^(2c) or 2^(2c+1)), widened, and weighted by
-                // d*sc*16 / 2^k: no byte-lane shifts or masks, which cost several instructions each on x86.
-                // Scalar-argument lane ops with non-constant values compile poorly; broadcast explicitly.
-                ByteVector bit0 = ByteVector.broadcast(B, (byte) (1 << (2 * c)));
-                ByteVector bit1 = ByteVector.broadcast(B, (byte) (2 << (2 * c)));
-                FloatVector h1 = d1.mul(FloatVector.broadcast(F, 16f / (1 << (2 * c))));
-                // Bit 7 (c = 3) reads as -128 in a signed byte lane, hence the sign flip.
-                FloatVector h2 = d2.mul(FloatVector.broadcast(F, (c == 3 ? -8f : 8f) / (1 << (2 * c))));
+                FloatVector lo = FloatVector.zero(F);
+                FloatVector hi = FloatVector.zero(F);
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN);
-                    FloatVector w0 = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(d1, m1);
-                    FloatVector w1 = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(d2, m2);
-                    w0 = Kernels.bytesToFloats(h.and(bit0)).fma(h1, w0);
-                    w1 = Kernels.bytesToFloats(h.and(bit1)).fma(h2, w1);
-                    acc = w0.fma(FloatVector.fromArray(F, x, xo + 64 * c + l), acc);
-                    acc = w1.fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), acc);
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector h1 = h.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4);
+                    IntVector h2 = h.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4);
+                    lo = ((FloatVector) q.and(0xF).or(h1).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
+                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h2).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
                 }
+                accLo = lo.fma(FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c)), accLo);
+                accHi = hi.fma(FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c + 1)), accHi);
             }
+            // One dependent step per block: a chain of eight per block bounded the whole kernel.
+            mins = Math.fma(dmin, Q4_KTensor.minTerm(b, c3, sums, i * 8), mins);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return dev.think4j.kv.VectorMath.sumLanes(accLo.add(accHi)) - mins;
     }
 }

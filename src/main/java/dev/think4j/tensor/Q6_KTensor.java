@@ -3,6 +3,7 @@ package dev.think4j.tensor;
 import static dev.think4j.tensor.Kernels.B;
 import static dev.think4j.tensor.Kernels.BYTE;
 import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.I;
 import static dev.think4j.tensor.Kernels.L;
 
 import dev.think4j.gguf.GgmlType;
@@ -10,6 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q6_K: super-blocks of 256 as {u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}; value = d * scales[e/16] * (q - 32).
@@ -45,15 +48,56 @@ public final class Q6_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset);
+            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 16));
         }
         return dotRagged(offset, x, xOffset, n);
+    }
+
+    /** Sums of x per 16-element scale group: the -32 offset is taken off once per group through them. */
+    @Override
+    protected float[] prepare(float[] x, int xOffset, int n) {
+        return Kernels.ENABLED && n % 256 == 0 ? groupSums(x, xOffset, n, 16) : null;
+    }
+
+    @Override
+    protected float dotPrepared(long offset, float[] x, int xOffset, int n, float[] sums) {
+        if (sums != null && offset % 256 == 0) {
+            return dotBlocks(offset / 256, n / 256, x, xOffset, sums);
+        }
+        return dot(offset, x, xOffset, n);
     }
 
     @Override
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base + 208);
+        if (!Kernels.ENABLED) {
+            decodeScalar(base, d, out, o);
+            return;
+        }
+        for (int half = 0; half < 2; half++) {
+            long ql = base + 64 * half;
+            long qh = base + 128 + 32 * half;
+            long sc = base + 192 + 8 * half;
+            int y = o + 128 * half;
+            for (int l = 0; l < 32; l += L) {
+                int is = l / 16;
+                IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = b.and(0xF).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.and(0x30)).sub(32);
+                IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is))).intoArray(out, y + l);
+                ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 2))).intoArray(out, y + l + 32);
+                ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 4))).intoArray(out, y + l + 64);
+                ((FloatVector) q4.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 6))).intoArray(out, y + l + 96);
+            }
+        }
+    }
+
+    private void decodeScalar(long base, float d, float[] out, int o) {
         for (int half = 0; half < 2; half++) {
             long ql = base + 64 * half;
             long qh = base + 128 + 32 * half;
@@ -74,40 +118,58 @@ public final class Q6_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
-        // then falls back to lane-by-lane extraction.
-        FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
+        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 16));
+    }
+
+    /**
+     * sum over 16-groups of d*sc * (sum q*x - 32 * sum x): the three byte streams are widened to int
+     * lanes once and the 6-bit codes assembled there (x86 has no byte-lane shifts), multiplied raw,
+     * each group's scale applied once to its partial sum; the -32 offset is scalar through the
+     * prepared x sums. Four accumulators keep the four code streams' chains independent.
+     */
+    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        FloatVector acc4 = FloatVector.zero(F);
+        FloatVector offsets = FloatVector.zero(F);
         for (int blk = 0; blk < blocks; blk++) {
-            long block = firstBlock + blk;
-            int xOff = xOffset + blk * 256;
-            long base = block * BYTES;
+            long base = (firstBlock + blk) * BYTES;
+            int xb = xOffset + blk * 256;
             float d = Kernels.f16(data, base + 208);
-            for (int k = 0; k < 16; k++) {
-                scales[k] = d * data.get(BYTE, base + 192 + k);
-            }
             for (int half = 0; half < 2; half++) {
                 long ql = base + 64 * half;
                 long qh = base + 128 + 32 * half;
-                int sc = 8 * half;
-                int xo = xOff + 128 * half;
+                long sc = base + 192 + 8 * half;
+                int xo = xb + 128 * half;
                 for (int l = 0; l < 32; l += L) {
                     int is = l / 16;
-                    ByteVector a = ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector b = ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN);
-                    // Unpack in byte lanes (6-bit values fit), re-centre after widening to floats.
-                    ByteVector q1 = a.and((byte) 0xF).or(Kernels.shl(h.and((byte) 3), 4));
-                    ByteVector q2 = b.and((byte) 0xF).or(Kernels.shl(h.and((byte) 0xC), 2));
-                    ByteVector q3 = Kernels.shr(a, 4).and((byte) 0xF).or(h.and((byte) 0x30));
-                    ByteVector q4 = Kernels.shr(b, 4).and((byte) 0xF).or(Kernels.shr(h, 2).and((byte) 0x30));
-                    acc = Kernels.bytesToFloats(q1).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is])).fma(FloatVector.fromArray(F, x, xo + l), acc);
-                    acc = Kernels.bytesToFloats(q2).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 2])).fma(FloatVector.fromArray(F, x, xo + l + 32), acc);
-                    acc = Kernels.bytesToFloats(q3).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 4])).fma(FloatVector.fromArray(F, x, xo + l + 64), acc);
-                    acc = Kernels.bytesToFloats(q4).sub(32f).mul(FloatVector.broadcast(F, scales[sc + is + 6])).fma(FloatVector.fromArray(F, x, xo + l + 96), acc);
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
+                    IntVector q2 = b.and(0xF).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2));
+                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.and(0x30));
+                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    FloatVector p1 = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l));
+                    FloatVector p2 = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 32));
+                    FloatVector p3 = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 64));
+                    FloatVector p4 = ((FloatVector) q4.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 96));
+                    acc1 = p1.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is)), acc1);
+                    acc2 = p2.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 2)), acc2);
+                    acc3 = p3.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 4)), acc3);
+                    acc4 = p4.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 6)), acc4);
                 }
             }
+            // The block's sixteen scales times its sixteen x sums, as vectors: a scalar chain of
+            // sixteen dependent multiply-adds per block cost more than all the code unpacking.
+            FloatVector off = FloatVector.zero(F);
+            for (int k = 0; k < 16; k += L) {
+                IntVector scales = (IntVector) ByteVector.fromMemorySegment(B, data, base + 192 + k, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                off = ((FloatVector) scales.castShape(F, 0)).fma(FloatVector.fromArray(F, sums, blk * 16 + k), off);
+            }
+            offsets = off.fma(FloatVector.broadcast(F, d), offsets);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return dev.think4j.kv.VectorMath.sumLanes(acc1.add(acc2).add(acc3.add(acc4)).sub(offsets.mul(32f)));
     }
 }

@@ -26,6 +26,23 @@ abstract class QuantizedTensor extends FloatTensor {
         }
     }
 
+    /**
+     * The sum of each {@code width}-element group of x[xOffset, xOffset + n): types whose values are
+     * q * scale - offset (Q4_0, the K-quants) multiply raw codes in the kernel and take the offsets
+     * off once per group through these sums, computed once per matrix-vector product.
+     */
+    static float[] groupSums(float[] x, int xOffset, int n, int width) {
+        float[] sums = new float[n / width];
+        for (int g = 0; g < sums.length; g++) {
+            float s = 0f;
+            for (int i = xOffset + g * width, end = i + width; i < end; i++) {
+                s += x[i];
+            }
+            sums[g] = s;
+        }
+        return sums;
+    }
+
     /** Decodes block {@code block} into out[outOffset .. outOffset + blockSize). */
     abstract void decodeBlock(long block, float[] out, int outOffset);
 

@@ -43,6 +43,20 @@ class DotTest {
         }
     }
 
+    /** Block decoding (vectorised for the K-quants, used by prefill) gives getFloat's values bit for bit. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void blockDecodingEqualsElementDecoding(GgmlType type) {
+        float[] w = TensorTestSupport.randomValues(31, 4 * 768);
+        FloatTensor t = TensorTestSupport.tensor(type, w);
+        float[] dec = new float[w.length];
+        t.dequantize(0, dec, 0, w.length);
+        for (int i = 0; i < w.length; i++) {
+            assertThat(Float.floatToRawIntBits(dec[i])).as("%s element %d", type, i)
+                    .isEqualTo(Float.floatToRawIntBits(t.getFloat(i)));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void raggedOffsetsFallBackToScalarEnds(GgmlType type) {
