@@ -33,8 +33,6 @@ public final class Charts {
     /** Marker shapes cycled over series, so that series drawn on top of each other stay apart. */
     private static final Marker[] MARKERS = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND, SeriesMarkers.SQUARE,
         SeriesMarkers.TRIANGLE_UP, SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS, SeriesMarkers.PLUS, SeriesMarkers.OVAL};
-    /** Axis category labels are thinned to about one per this many pixels. */
-    private static final int LABEL_PIXELS = 28;
 
     /**
      * A heatmap: {@code values[y][x]}; NaN cells are left out. With {@code scoreScale} the colour runs
@@ -63,7 +61,8 @@ public final class Charts {
             }
         }
         // categories closer than a label's width overprint each other: keep every k-th label
-        c.addSeries(title, thin(xLabels, w - 200), thin(yLabels, h - 120), cells);
+        int widest = xLabels.stream().mapToInt(String::length).max().orElse(1);
+        c.addSeries(title, thin(xLabels, w - 200, Math.max(16, 8 * widest + 8)), thin(yLabels, h - 120, 16), cells);
         c.getStyler().setRangeColors(scoreScale ? SCORE_COLORS : MAGNITUDE_COLORS);
         if (scoreScale) {
             c.getStyler().setMin(0).setMax(1);
@@ -83,10 +82,13 @@ public final class Charts {
         return save(c, file);
     }
 
-    /** Every label when they fit in {@code pixels}, else every k-th one (k a power of two) and blanks between. */
-    static List<String> thin(List<String> labels, int pixels) {
+    /**
+     * Every label when they fit in {@code pixels} at {@code perLabel} pixels each, else every k-th one
+     * (k a power of two) and blanks between.
+     */
+    static List<String> thin(List<String> labels, int pixels, int perLabel) {
         int n = labels.size();
-        int needed = Math.max(1, (int) Math.ceil((double) n * LABEL_PIXELS / Math.max(1, pixels)));
+        int needed = Math.max(1, (int) Math.ceil((double) n * perLabel / Math.max(1, pixels)));
         if (needed == 1) {
             return labels;
         }

@@ -36,10 +36,10 @@ class ChartsTest {
     @Test
     void crowdedLabelsAreThinnedAtPowerOfTwoSteps() {
         List<String> few = List.of("0", "1", "2");
-        assertThat(Charts.thin(few, 600)).isSameAs(few);
+        assertThat(Charts.thin(few, 600, 28)).isSameAs(few);
         List<String> many = java.util.stream.IntStream.range(0, 32).mapToObj(i -> i % 8 == 0 ? "h" + i / 8 + ":0" : String.valueOf(i % 8))
                 .toList();
-        List<String> thinned = Charts.thin(many, 300); // 32 labels x 28 px need 3x the room: every 4th is kept
+        List<String> thinned = Charts.thin(many, 300, 28); // 32 labels x 28 px need 3x the room: every 4th is kept
         assertThat(thinned).hasSize(32);
         assertThat(thinned.stream().filter(l -> !l.isBlank()).toList()).containsExactly("h0:0", "4", "h1:0", "4", "h2:0", "4", "h3:0", "4");
         // blanks stay distinct within a step so that the axis does not merge categories
