@@ -22,8 +22,9 @@ import java.util.function.Consumer;
  * <p>At depth 0 every repetition starts from an empty cache. At a depth, the cache is filled once
  * (which at 8192 tokens of a 1 B model takes minutes) and the repetitions run one after another on
  * it: repetition r starts at depth + r * (test tokens), and each prefill repetition ends with the
- * compression point like a new chat turn. The warm-up is timed and logged too, and followed by a
- * garbage collection so that its leftovers are not collected inside a timed repetition.
+ * compression point like a new chat turn. Filling the cache is timed and logged too, and followed by a
+ * garbage collection so that its leftovers are not collected inside a timed repetition. Callers
+ * run {@link #warmUp} per spec first, so that JIT compilation is not timed.
  */
 public final class Bench {
     /** Warm-up prefill is fed in slices of this many tokens so progress can be reported. */
@@ -37,6 +38,38 @@ public final class Bench {
         this.model = model;
         this.chunk = chunk;
         this.seed = seed;
+    }
+
+    /** Warm-up passes repeat until this much time has gone by: a small model's pass is too short for the JIT. */
+    private static final long WARM_UP_NANOS = 1_000_000_000L;
+
+    /**
+     * Untimed passes through the code a spec's tests run: a prefill of {@code p} tokens (ending at
+     * the compression point) and {@code n} single-token decode steps on a fresh cache, then freed;
+     * repeated (at most 50 times) until a second has gone by, so that the JIT's optimizing compiler
+     * has finished with the hot loops before anything is timed.
+     */
+    public void warmUp(KvPolicy policy, int p, int n, Consumer<String> log) {
+        long t0 = System.nanoTime();
+        Transformer tf = model.newTransformer(chunk);
+        float[] logits = new float[model.config().vocabSize()];
+        int[] ids = randomIds(Math.max(1, p), 3000);
+        int[] gen = randomIds(n, 3001);
+        int[] one = new int[1];
+        int passes = 0;
+        do {
+            CompressedKvCache cache = model.newCache(policy);
+            tf.forward(ids, 0, ids.length, cache, logits, null);
+            cache.endPrefill();
+            for (int i = 0; i < n; i++) {
+                one[0] = gen[i];
+                tf.forward(one, 0, 1, cache, logits, null);
+            }
+            cache.clear();
+            passes++;
+        } while (System.nanoTime() - t0 < WARM_UP_NANOS && passes < 50);
+        log.accept(String.format(Locale.ROOT, "  warm-up --kv %s: %d x (prefill %d + decode %d tokens) in %.1f s (untimed)",
+                policy.spec(), passes, ids.length, n, (System.nanoTime() - t0) / 1e9));
     }
 
     /** Prefill of {@code p} tokens after {@code depth} cached ones. */

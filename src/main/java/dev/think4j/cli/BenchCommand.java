@@ -21,8 +21,13 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** think4j bench: prefill and decode throughput per KV spec and depth, as Markdown and JSON. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure prefill (pp) and decode (tg) tokens/s, KV bytes and peak RSS, llama-bench style.")
+        description = {"Measure prefill (pp) and decode (tg) tokens/s, KV bytes and peak RSS, llama-bench style.",
+            "Each --kv spec gets untimed warm-up passes first (see --no-warmup). Depths whose test would run past the "
+                    + "model's context (<arch>.context_length) are skipped with a note."})
 public final class BenchCommand implements Callable<Integer> {
+    /** Decode steps of the warm-up pass: enough for the JIT to compile the decode path. */
+    static final int WARM_UP_DECODE = 32;
+
     @Spec
     CommandSpec spec;
 
@@ -54,7 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chunk", defaultValue = "64", paramLabel = "N", description = "prefill chunk (default: ${DEFAULT-VALUE})")
     int chunk;
 
-    @Option(names = "--seed", defaultValue = "1", description = "token-id seed (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-s", "--seed"}, defaultValue = "1", description = "token-id seed (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--json", description = "print results as one JSON line (after the Markdown table on stderr)")
@@ -62,6 +67,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--out", paramLabel = "DIR", description = "write bench.md and bench.json into DIR")
     Path out;
+
+    @Option(names = "--no-warmup",
+            description = "before the timed repetitions, run untimed warm-up passes per --kv spec and thread count "
+                    + "(a prefill of the largest -p and up to " + WARM_UP_DECODE + " decode steps on an empty cache, repeated "
+                    + "for at least a second), so that "
+                    + "JIT compilation does not fall into the first spec's timings; --no-warmup skips it")
+    boolean noWarmup;
 
     @Option(names = "--interleave", description = "decode tests: fill one cache per --kv spec, then alternate the specs' "
             + "repetitions, so that machine drift falls on all of them alike (all caches are held at once)")
@@ -89,38 +101,61 @@ public final class BenchCommand implements Callable<Integer> {
         Path modelPath = model != null ? model : DefaultModel.path();
         List<BenchResult> results = new ArrayList<>();
         try (Model m = Model.load(modelPath)) {
+            int context = m.config().contextLength();
+            List<Integer> depths = new ArrayList<>();
             for (int d : depth) {
+                // a test past the trained context measures positions the model never saw: skip it rather than report it
                 int needed = d + Math.max(max(prompt), max(gen));
-                if (needed > m.config().contextLength()) {
-                    err.println("note: depth " + d + " + test tokens = " + needed + " exceeds the model's trained context "
-                            + m.config().contextLength() + " (speed is still measured)");
+                if (needed > context) {
+                    err.println("note: skipping depth " + d + ": " + d + " cached + " + Math.max(max(prompt), max(gen))
+                            + " test tokens exceed the model's context of " + context + " tokens (" + m.config().architecture()
+                            + ".context_length)");
+                } else if (!depths.contains(d)) {
+                    depths.add(d);
                 }
             }
+            if (depths.isEmpty()) {
+                throw new Think4jException("every --depth plus the test tokens (-p/-n) exceeds the model's context of " + context
+                        + " tokens; use smaller -d, -p or -n");
+            }
+            err.flush();
             Bench bench = new Bench(m, chunk, seed);
+            java.util.function.Consumer<String> log = line -> {
+                err.println(line);
+                err.flush();
+            };
+            int warmPrefill = max(prompt);
+            int warmDecode = Math.min(max(gen), WARM_UP_DECODE);
             for (int t : threadCounts) {
                 Parallel.setThreads(t);
+                if (!noWarmup) {
+                    // the JIT compiles each spec's code paths on first use: pay that here, untimed, not in the first repetitions
+                    for (KvPolicy policy : policies) {
+                        bench.warmUp(policy, warmPrefill, warmDecode, log);
+                    }
+                }
                 if (interleave) {
-                    for (int d : depth) {
+                    for (int d : depths) {
                         for (int n : gen) {
                             if (n > 0) {
                                 err.println("tg" + n + " @ d" + d + " --kv " + String.join(";", kv) + " (interleaved) threads " + t);
-                                results.addAll(bench.decodeInterleaved(policies, d, n, repetitions, t, line -> { err.println(line); err.flush(); }));
+                                results.addAll(bench.decodeInterleaved(policies, d, n, repetitions, t, log));
                             }
                         }
                     }
                 }
                 for (KvPolicy policy : policies) {
-                    for (int d : depth) {
+                    for (int d : depths) {
                         for (int p : prompt) {
                             if (p > 0) {
                                 err.println("pp" + p + " @ d" + d + " --kv " + policy.spec() + " threads " + t);
-                                results.add(bench.prefill(policy, d, p, repetitions, t, line -> { err.println(line); err.flush(); }));
+                                results.add(bench.prefill(policy, d, p, repetitions, t, log));
                             }
                         }
                         for (int n : gen) {
                             if (n > 0 && !interleave) {
                                 err.println("tg" + n + " @ d" + d + " --kv " + policy.spec() + " threads " + t);
-                                results.add(bench.decode(policy, d, n, repetitions, t, line -> { err.println(line); err.flush(); }));
+                                results.add(bench.decode(policy, d, n, repetitions, t, log));
                             }
                         }
                     }

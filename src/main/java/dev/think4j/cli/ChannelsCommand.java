@@ -26,8 +26,11 @@ public final class ChannelsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "the prompt")
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "the prompt")
     String prompt;
+
+    @Option(names = {"-f", "--prompt-file"}, paramLabel = "FILE", description = "read the prompt from a UTF-8 text file")
+    java.nio.file.Path promptFile;
 
     @Option(names = "--json", description = "print {\"layers\":[{\"layer\":0,\"kv_heads\":[{\"kv_head\":0,\"kept\":[..],\"scores\":[..]}]}]}")
     boolean json;
@@ -39,14 +42,20 @@ public final class ChannelsCommand implements Callable<Integer> {
         if (policy.isNone()) {
             throw new Think4jException("channels needs --kv with a pruning term, e.g. --kv think:0.5");
         }
+        if ((prompt == null) == (promptFile == null)) {
+            throw new Think4jException("give the prompt as --prompt TEXT or --prompt-file FILE (one of them)");
+        }
+        String text = prompt != null ? prompt : dev.think4j.eval.TextFiles.readUtf8(promptFile);
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         try (Model model = Model.load(modelOptions.modelPath())) {
             Tokenizer tok = Tokenizer.fromGguf(model.gguf());
-            int[] ids = tok.encode(prompt, true, false);
-            int ctx = modelOptions.contextLength(model.config().contextLength());
+            int[] ids = tok.encode(text, true, false);
+            int ctx = modelOptions.contextLength(model.config(), err);
             if (ids.length > ctx) {
                 throw new Think4jException("prompt has " + ids.length + " tokens but the context is " + ctx + " tokens");
             }
+            Notes.shortPrompt(err, policy, ids.length);
             CompressedKvCache cache = model.newCache(policy);
             model.newTransformer(modelOptions.chunk).forward(ids, 0, ids.length, cache, null, null);
             ChannelReport report = ChannelReport.of(cache);

@@ -54,7 +54,7 @@ public final class ChatCommand implements Callable<Integer> {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             String template = model.gguf().getString("tokenizer.chat_template", null);
             ChatFormat format = ChatFormat.detect(template, tokenizer);
-            Session session = new Session(model, tokenizer, policy, modelOptions.contextLength(model.config().contextLength()),
+            Session session = new Session(model, tokenizer, policy, modelOptions.contextLength(model.config(), err),
                     modelOptions.chunk);
             List<ChatMessage> messages = new ArrayList<>();
             if (system != null) {

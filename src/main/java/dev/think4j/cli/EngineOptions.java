@@ -14,7 +14,7 @@ abstract class EngineOptions {
     @Option(names = "--ctx", paramLabel = "N", description = "context length (default: the model's)")
     Integer ctx;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
     @Option(names = "--chunk", paramLabel = "N", defaultValue = "64",
@@ -47,5 +47,12 @@ abstract class EngineOptions {
             throw new Think4jException("--ctx must be >= 2, got " + ctx);
         }
         return ctx;
+    }
+
+    /** As {@link #contextLength(int)}, warning on {@code err} when --ctx exceeds the trained context. */
+    int contextLength(dev.think4j.model.ModelConfig config, java.io.PrintWriter err) {
+        int n = contextLength(config.contextLength());
+        Notes.contextBeyondTraining(err, n, config.contextLength(), config.architecture());
+        return n;
     }
 }

@@ -86,7 +86,7 @@ public final class EvalChannelsCommand implements Callable<Integer> {
             }
             report.heading("Mean |key| per channel and KV head");
             report.image("mean key magnitude", dir, Charts.heatmap(dir.resolve("channels_heads.png"), "mean |k| per channel", "channel",
-                    "layer / KV head", IntStream.range(0, d).mapToObj(String::valueOf).toList(), headLabels, perHead, false));
+                    "layer / KV head", "mean |key| over tokens", IntStream.range(0, d).mapToObj(String::valueOf).toList(), headLabels, perHead, false));
             report.heading("|key| per token, by layer");
             for (int l = 0; l < layers; l++) {
                 final int layer = l;
@@ -94,7 +94,7 @@ public final class EvalChannelsCommand implements Callable<Integer> {
                 List<String> rows = IntStream.range(0, pooled.length).mapToObj(r -> String.valueOf((long) r * mag[layer].length / pooled.length))
                         .toList();
                 report.image("layer " + l, dir, Charts.heatmap(dir.resolve("channels_layer" + l + ".png"), "|k| layer " + l, "KV head:channel",
-                        "token", channels, rows, pooled, false));
+                        "token", "|key|, averaged over the tokens of a row", channels, rows, pooled, false));
             }
             List<Charts.Series> spectra = new ArrayList<>();
             ObjectNode sp = summary.putObject("spectrum");

@@ -1,6 +1,7 @@
 package dev.think4j.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.think4j.eval.Charts;
 import dev.think4j.eval.Example;
 import dev.think4j.eval.LongBenchDataset;
 import dev.think4j.eval.LongBenchTask;
@@ -70,6 +71,14 @@ public final class EvalLongBenchCommand extends GenerationEvalCommand {
         }
         report.paragraph("Scores x100, the LongBench convention; prompts are middle-truncated to the context minus the answer budget.");
         report.table(header, rows);
+        List<String> groups = new ArrayList<>(datasets);
+        groups.add("average");
+        Map<String, double[]> bars = new java.util.LinkedHashMap<>();
+        for (KvPolicy p : policies) {
+            bars.put(p.spec(), groups.stream().mapToDouble(g -> per.path(p.spec()).path(g).asDouble(Double.NaN)).toArray());
+        }
+        report.image("scores by dataset", dir, Charts.bars(dir.resolve("longbench.png"), "LongBench scores", "dataset",
+                "score (x100)", groups, bars, 0.0, 100.0));
         return summary;
     }
 }

@@ -79,6 +79,7 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
             n.put("rouge_l", rouge);
             n.put("kv_bytes", Summary.meanOf(mine, "kv_bytes"));
             Path png = Charts.heatmap(dir.resolve("niah_" + i + ".png"), "NIAH " + s, "context length (tokens)", "needle depth (%)",
+                    "key-word score, 0 to 1",
                     xs, ys, grid, true);
             report.heading("--kv " + s).image("NIAH heatmap " + s, dir, png);
             rows.add(List.of(s, Report.num(score), Report.num(rouge), Report.num(Summary.meanOf(mine, "kv_bytes"))));

@@ -3,9 +3,11 @@ package dev.think4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.think4j.Think4jException;
+import dev.think4j.eval.Charts;
 import dev.think4j.eval.Documents;
 import dev.think4j.eval.Perplexity;
 import dev.think4j.eval.PerplexityResult;
+import dev.think4j.eval.Report;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;
 import dev.think4j.tokenizer.Tokenizer;
@@ -49,7 +51,8 @@ public final class EvalPplCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result as one JSON line")
     boolean json;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "also write result.json into this directory")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "results folder: result.json, report.md and per-document charts (default: eval-out/ppl)")
     Path out;
 
     @Override
@@ -73,11 +76,15 @@ public final class EvalPplCommand implements Callable<Integer> {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             Perplexity ppl = new Perplexity(model, tokenizer, modelOptions.chunk);
             Progress progress = new Progress(err, "ppl " + policy.spec(), docs.size(), true);
-            PerplexityResult r = ppl.run(docs, policy, compressAfter, d -> progress.update(d + 1));
+            List<Perplexity.DocumentScore> perDoc = new java.util.ArrayList<>();
+            PerplexityResult r = ppl.run(docs, policy, compressAfter, d -> progress.update(d + 1), perDoc::add);
             ObjectNode n = toJson(r, compressAfter, modelOptions.modelPath(), text);
-            if (out != null) {
-                Files.createDirectories(out);
-                Files.writeString(out.resolve("result.json"), n.toPrettyString());
+            Path dir = out != null ? out : Path.of("eval-out", "ppl");
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("result.json"), n.toPrettyString());
+            Path report = report(r, perDoc, dir).write(dir);
+            if (!json) {
+                err.println("report: " + report);
             }
             if (json) {
                 o.println(n);
@@ -92,6 +99,34 @@ public final class EvalPplCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    /** report.md: the figures, and per-document perplexity (and KL) charts that show which documents suffer. */
+    private Report report(PerplexityResult r, List<Perplexity.DocumentScore> perDoc, Path dir) {
+        Report report = new Report("think4j eval ppl");
+        report.bullet("model", modelOptions.modelPath()).bullet("text", text).bullet("--kv", r.spec())
+                .bullet("compress after", compressAfter == null ? "none (the whole document is prefilled, then scored)"
+                        : compressAfter + " of each document, the rest scored one token at a time")
+                .bullet("documents", r.documents()).bullet("scored tokens", r.tokens()).paragraph("");
+        List<String> header = new java.util.ArrayList<>(List.of("kv", "perplexity", "mean NLL (nats)"));
+        List<String> row = new java.util.ArrayList<>(List.of(r.spec(), Report.num(r.perplexity()), Report.num(r.meanNll())));
+        if (!Double.isNaN(r.klToFull())) {
+            header.addAll(List.of("KL to full (nats/token)", "KV bytes at compression", "% of full"));
+            row.addAll(List.of(Report.num(r.klToFull()), Report.num(r.kvBytes()), Report.pct(r.kvBytes() / r.kvBytesUncompressed())));
+        }
+        report.table(header, List.of(row));
+        double[] x = perDoc.stream().mapToDouble(d -> d.index() + 1).toArray();
+        report.image("perplexity per document", dir, Charts.lines(dir.resolve("ppl_by_document.png"),
+                "Perplexity per document, --kv " + r.spec(), "document", "perplexity",
+                List.of(new Charts.Series(r.spec(), x, perDoc.stream().mapToDouble(Perplexity.DocumentScore::perplexity).toArray())),
+                false, 0.0, null));
+        if (!Double.isNaN(r.klToFull())) {
+            report.image("KL per document", dir, Charts.lines(dir.resolve("kl_by_document.png"),
+                    "KL divergence to the full cache per document, --kv " + r.spec(), "document", "KL (nats/token)",
+                    List.of(new Charts.Series(r.spec(), x, perDoc.stream().mapToDouble(Perplexity.DocumentScore::meanKl).toArray())),
+                    false, 0.0, null));
+        }
+        return report;
     }
 
     static ObjectNode toJson(PerplexityResult r, Double compressAfter, Path model, Path text) {

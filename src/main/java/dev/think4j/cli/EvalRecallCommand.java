@@ -86,7 +86,8 @@ public final class EvalRecallCommand extends GenerationEvalCommand {
         }
         report.paragraph("Headroom = full-cache accuracy: a compressed setting cannot be judged on facts the model misses with the full cache.");
         report.table(List.of("kv", "accuracy %", "full cache %", "mean KV bytes"), rows);
-        Path png = Charts.lines(dir.resolve("recall_by_depth.png"), "Recall accuracy by needle depth", "depth (%)", "accuracy", series, false);
+        Path png = Charts.lines(dir.resolve("recall_by_depth.png"), "Recall accuracy by needle depth", "depth (%)", "accuracy", series, false,
+                0.0, 1.0);
         report.image("accuracy by depth", dir, png);
         return summary;
     }

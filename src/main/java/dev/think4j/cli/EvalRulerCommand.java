@@ -1,6 +1,7 @@
 package dev.think4j.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.think4j.eval.Charts;
 import dev.think4j.eval.Example;
 import dev.think4j.eval.Report;
 import dev.think4j.eval.RulerTask;
@@ -53,6 +54,14 @@ public final class EvalRulerCommand extends GenerationEvalCommand {
         }
         report.paragraph("Data: " + data + ". Prompts longer than the context are cut in the middle (column 'truncated').");
         report.table(List.of("kv", "string match %", "examples", "truncated"), rows);
+        // one bar group per task file (RULER files hold one task each), one bar per setting
+        String taskName = data.getFileName().toString().replaceFirst("\\.jsonl$", "");
+        java.util.Map<String, double[]> bars = new java.util.LinkedHashMap<>();
+        for (KvPolicy p : policies) {
+            bars.put(p.spec(), new double[] {100 * per.path(p.spec()).path("string_match").asDouble(Double.NaN)});
+        }
+        report.image("string match by setting", dir, Charts.bars(dir.resolve("ruler.png"), "RULER string match", "task",
+                "string match (%)", List.of(taskName), bars, 0.0, 100.0));
         return summary;
     }
 }

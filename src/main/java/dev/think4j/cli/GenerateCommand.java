@@ -37,6 +37,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "the prompt (alternative to --prompt)")
     String promptArgument;
 
+    @Option(names = {"-f", "--prompt-file"}, paramLabel = "FILE", description = "read the prompt from a UTF-8 text file")
+    java.nio.file.Path promptFile;
+
     @Option(names = {"-n", "--max-tokens"}, paramLabel = "N", defaultValue = "256",
             description = "maximum tokens to generate (default: ${DEFAULT-VALUE})")
     int maxTokens;
@@ -61,12 +64,14 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (promptOption != null && promptArgument != null) {
-            throw new Think4jException("give the prompt either as --prompt or as an argument, not both");
+        int given = (promptOption != null ? 1 : 0) + (promptArgument != null ? 1 : 0) + (promptFile != null ? 1 : 0);
+        if (given > 1) {
+            throw new Think4jException("give the prompt once: as --prompt, as --prompt-file or as an argument");
         }
-        String prompt = promptOption != null ? promptOption : promptArgument;
+        String prompt = promptFile != null ? withoutFinalNewline(dev.think4j.eval.TextFiles.readUtf8(promptFile))
+                : promptOption != null ? promptOption : promptArgument;
         if (prompt == null) {
-            throw new Think4jException("missing prompt: think4j generate \"Once upon a time\" (or --prompt TEXT)");
+            throw new Think4jException("missing prompt: think4j generate \"Once upon a time\" (or --prompt TEXT, --prompt-file FILE)");
         }
         if (maxTokens < 0) {
             throw new Think4jException("--max-tokens must be >= 0, got " + maxTokens);
@@ -82,8 +87,14 @@ public final class GenerateCommand implements Callable<Integer> {
         try (Model model = Model.load(modelOptions.modelPath())) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             int[] ids = tokenizer.encode(prompt, !noBos, false);
-            Session session = new Session(model, tokenizer, policy, modelOptions.contextLength(model.config().contextLength()),
-                    modelOptions.chunk);
+            int ctx = modelOptions.contextLength(model.config(), err);
+            // checked here, before the prompt is echoed, so that a failing run prints nothing on stdout
+            if (ids.length > ctx) {
+                throw new Think4jException("prompt has " + ids.length + " tokens but the context is " + ctx
+                        + " tokens; shorten it or raise --ctx");
+            }
+            Notes.shortPrompt(err, policy, ids.length);
+            Session session = new Session(model, tokenizer, policy, ctx, modelOptions.chunk);
             session.setIgnoreEos(ignoreEos);
             if (!json) {
                 out.print(prompt);
@@ -133,6 +144,11 @@ public final class GenerateCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** A file's last line ends with a newline the writer did not mean as part of the prompt (as llama.cpp's -f). */
+    static String withoutFinalNewline(String s) {
+        return s.endsWith("\r\n") ? s.substring(0, s.length() - 2) : s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
     }
 
     /** Heap in use right after a full collection: System.gc() is a full, compacting one under the launcher's collector. */

@@ -86,7 +86,7 @@ public final class InspectCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "architecture %s: dim %d, %d layers, %d heads / %d KV heads x %d, FFN %d, vocab %d, context %d%n",
                         c.architecture(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.hiddenDim(), c.vocabSize(),
                         c.contextLength());
-                out.printf(Locale.ROOT, "parameters %,d (%.3f B), weights %s%n", params, params / 1e9, Bytes.human(weightBytes));
+                out.printf(Locale.ROOT, "parameters %,d (%s), weights %s%n", params, parameterCount(params), Bytes.human(weightBytes));
                 out.printf(Locale.ROOT, "KV cache per token: %s dense f32 (%s as f16); %s for the full %d-token context (f32)%n",
                         Bytes.human(kvF32), Bytes.human(kvF32 / 2), Bytes.human(kvF32 * c.contextLength()), c.contextLength());
                 out.println("metadata:");
@@ -101,6 +101,21 @@ public final class InspectCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** A parameter count as models are named: 292.8K, 15.0M, 1.24B. */
+    static String parameterCount(long n) {
+        if (n < 1000) {
+            return String.valueOf(n);
+        }
+        String[] units = {"K", "M", "B", "T"};
+        double v = n;
+        int u = -1;
+        while (v >= 999.95 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(Locale.ROOT, v < 10 && u >= 2 ? "%.2f%s" : "%.1f%s", v, units[u]);
     }
 
     private static String describe(Object v, boolean all) {

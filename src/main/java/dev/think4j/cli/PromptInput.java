@@ -1,8 +1,6 @@
 package dev.think4j.cli;
 
-import dev.think4j.Think4jException;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.think4j.eval.TextFiles;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
@@ -24,10 +22,6 @@ public final class PromptInput {
         if (source.prompt != null) {
             return source.prompt;
         }
-        try {
-            return Files.readString(source.file);
-        } catch (IOException e) {
-            throw new Think4jException("cannot read " + source.file + ": " + e.getMessage());
-        }
+        return TextFiles.readUtf8(source.file);
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 /** Sampling options shared by generate and chat. */
 public final class SamplingOptions {
-    @Option(names = {"-t", "--temperature"}, paramLabel = "T", defaultValue = "0.8",
+    @Option(names = {"--temperature", "--temp"}, paramLabel = "T", defaultValue = "0.8",
             description = "sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature;
 

@@ -81,6 +81,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw new Think4jException("--port must be in 0..65535, got " + port);
         }
         PrintWriter err = spec.commandLine().getErr();
+        if (!bench) {
+            // before the model loads: a busy port should fail at once, not after a long load
+            checkPortFree(host, port);
+        }
         try (Model model = Model.load(modelOptions.modelPath())) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             if (bench) {
@@ -90,9 +94,19 @@ public final class ServeCommand implements Callable<Integer> {
             String fileName = modelOptions.modelPath().getFileName().toString();
             String modelId = fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - 5) : fileName;
             ServerConfig config = new ServerConfig(host, port, budget, policy.spec(), maxQueue, maxBatch,
-                    modelOptions.contextLength(model.config().contextLength()), prefixCache, modelId);
+                    modelOptions.contextLength(model.config(), err), prefixCache, modelId);
             CountDownLatch stop = new CountDownLatch(1);
-            try (InferenceServer server = InferenceServer.start(config, model, tokenizer, format)) {
+            InferenceServer started;
+            try {
+                started = InferenceServer.start(config, model, tokenizer, format);
+            } catch (RuntimeException e) {
+                // another process may take the port between the check and the start
+                if (isBindFailure(e)) {
+                    throw portInUse(host, port);
+                }
+                throw e;
+            }
+            try (InferenceServer server = started) {
                 Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
                 err.printf("serving %s (format %s, --kv %s, --kv-budget %s) on http://%s:%d/v1%n", modelId, format.name(),
                         policy.spec(), Bytes.human(budget), host, server.port());
@@ -101,6 +115,39 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Binds and releases the address, the way the server will bind it, to report a busy port in one line. */
+    static void checkPortFree(String host, int port) {
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(host, port));
+        } catch (java.net.BindException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("in use")) {
+                throw portInUse(host, port);
+            }
+            throw new Think4jException("cannot listen on " + host + ":" + port + ": " + m + " (check --host and --port)");
+        } catch (java.io.IOException | IllegalArgumentException | SecurityException e) {
+            throw new Think4jException("cannot listen on " + host + ":" + port + ": " + e.getMessage() + " (check --host and --port)");
+        }
+    }
+
+    private static Think4jException portInUse(String host, int port) {
+        return new Think4jException("port " + port + " is already in use on " + host
+                + " (another server running?); stop it or choose another --port (--port 0 picks a free one)");
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.BindException || t.getClass().getSimpleName().contains("BindException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int bench(Model model, Tokenizer tokenizer, long budget) throws InterruptedException {

@@ -1,9 +1,6 @@
 package dev.think4j.eval;
 
 import dev.think4j.Think4jException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,15 +11,7 @@ public final class Documents {
     }
 
     public static List<String> read(Path file, String separator, int maxDocs) {
-        if (!Files.isRegularFile(file)) {
-            throw new Think4jException("text file not found: " + file);
-        }
-        String all;
-        try {
-            all = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new Think4jException("cannot read " + file + ": " + e.getMessage());
-        }
+        String all = TextFiles.readUtf8(file);
         List<String> docs = new ArrayList<>();
         String[] parts = separator == null || separator.isEmpty() ? new String[] {all} : all.split(java.util.regex.Pattern.quote(separator), -1);
         for (String p : parts) {

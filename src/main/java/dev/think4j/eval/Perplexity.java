@@ -30,8 +30,21 @@ public final class Perplexity {
         return tokenizer.encode(doc, true, false);
     }
 
+    /** One document's scores: mean NLL and mean KL to the full cache (NaN without) over its scored tokens. */
+    public record DocumentScore(int index, long tokens, double meanNll, double meanKl) {
+        public double perplexity() {
+            return Math.exp(meanNll);
+        }
+    }
+
     /** @param progress called with the index of each finished document (may be null) */
     public PerplexityResult run(List<String> docs, KvPolicy policy, Double compressAfter, IntConsumer progress) {
+        return run(docs, policy, compressAfter, progress, null);
+    }
+
+    /** As above, also handing each scored document's own figures to {@code perDocument} (may be null). */
+    public PerplexityResult run(List<String> docs, KvPolicy policy, Double compressAfter, IntConsumer progress,
+                                java.util.function.Consumer<DocumentScore> perDocument) {
         int vocab = model.config().vocabSize();
         Transformer tf = model.newTransformer(chunk);
         Transformer tfFull = model.newTransformer(chunk);
@@ -51,6 +64,9 @@ public final class Perplexity {
             if (ids.length < 2) {
                 continue;
             }
+            double nllBefore = nll;
+            double klBefore = kl;
+            long scoredBefore = scored;
             CompressedKvCache cache = model.newCache(policy);
             if (compressAfter == null) {
                 float[] all = new float[ids.length * vocab];
@@ -97,6 +113,11 @@ public final class Perplexity {
             bytesEnd += cache.bytes();
             bytesEndDense += cache.uncompressedBytes();
             cache.clear(); // frees quantized pages (outside the heap) now, not when the collector finds them
+            if (perDocument != null && scored > scoredBefore) {
+                long n = scored - scoredBefore;
+                perDocument.accept(new DocumentScore(d, n, (nll - nllBefore) / n,
+                        withKl && compressAfter != null ? (kl - klBefore) / n : Double.NaN));
+            }
             if (progress != null) {
                 progress.accept(d);
             }

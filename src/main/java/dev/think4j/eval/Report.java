@@ -31,13 +31,18 @@ public final class Report {
     }
 
     public Report table(List<String> header, List<List<String>> rows) {
-        md.append('\n').append("| ").append(String.join(" | ", header)).append(" |\n|");
+        md.append('\n').append("| ").append(String.join(" | ", header.stream().map(Report::cell).toList())).append(" |\n|");
         md.append(" --- |".repeat(header.size())).append('\n');
         for (List<String> r : rows) {
-            md.append("| ").append(String.join(" | ", r.stream().map(s -> s.replace("|", "\\|")).toList())).append(" |\n");
+            md.append("| ").append(String.join(" | ", r.stream().map(Report::cell).toList())).append(" |\n");
         }
         md.append('\n');
         return this;
+    }
+
+    /** Table cell text: a bare '|' would end the cell and a newline the row. */
+    static String cell(String s) {
+        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", " ").replace('\n', ' ');
     }
 
     public Report image(String alt, Path dir, Path png) {

@@ -62,7 +62,7 @@ public final class PromptEncoder {
             }
         }
         long seed = r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong();
-        SamplerConfig sampler = new SamplerConfig(r.temperature(), 0, r.topP(), 0f, 1f, 64, seed);
+        SamplerConfig sampler = new SamplerConfig(r.temperature(), RequestParser.DEFAULT_TOP_K, r.topP(), RequestParser.DEFAULT_MIN_P, 1f, 64, seed);
         String kv = r.kvSpec() != null ? r.kvSpec() : defaultKvSpec;
         return new GenerationRequest(ids, maxTokens, sampler, r.stops(), stopTokens, kv);
     }

@@ -16,6 +16,14 @@ import java.util.Set;
  */
 public final class RequestParser {
     private static final int MAX_STOPS = 4;
+    /**
+     * Sampling of a request that leaves these out: the same as think4j generate/chat's defaults
+     * (and llama.cpp's server), so that one prompt behaves alike on the command line and over HTTP.
+     */
+    public static final float DEFAULT_TEMPERATURE = 0.8f;
+    public static final float DEFAULT_TOP_P = 0.95f;
+    public static final int DEFAULT_TOP_K = 40;
+    public static final float DEFAULT_MIN_P = 0.05f;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
     private final ObjectMapper json;
@@ -127,11 +135,11 @@ public final class RequestParser {
         if (maxTokens != null && maxTokens < 1) {
             throw ApiException.invalid("max_tokens must be >= 1, got " + maxTokens, "max_tokens", "invalid_value");
         }
-        float temperature = floatParam(root, "temperature", 1f);
+        float temperature = floatParam(root, "temperature", DEFAULT_TEMPERATURE);
         if (!(temperature >= 0 && temperature <= 2)) {
             throw ApiException.invalid("temperature must be in [0, 2], got " + temperature, "temperature", "invalid_value");
         }
-        float topP = floatParam(root, "top_p", 1f);
+        float topP = floatParam(root, "top_p", DEFAULT_TOP_P);
         if (!(topP > 0 && topP <= 1)) {
             throw ApiException.invalid("top_p must be in (0, 1], got " + topP, "top_p", "invalid_value");
         }

@@ -108,6 +108,8 @@ class EvalCommandsTest {
         assertThat(after).hasSize(3);
         assertThat(after.subList(0, 2)).isEqualTo(done); // finished examples were not redone
         assertThat(Jsonl.MAPPER.readTree(second.out()).path("settings").path("full").path("examples").asInt()).isEqualTo(3);
+        assertThat(Files.readString(out.resolve("report.md"))).contains("![string match by setting](ruler.png)");
+        assertThat(Files.size(out.resolve("ruler.png"))).isGreaterThan(1000);
 
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, Files.readAllLines(data).get(0) + "\n{\"index\": 9, \"input\": \"x\"}\n");
@@ -126,6 +128,8 @@ class EvalCommandsTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode full = Jsonl.MAPPER.readTree(r.out()).path("settings").path("full");
         assertThat(full.path("multi_news").asDouble()).isEqualTo(full.path("average").asDouble()).isBetween(0.0, 100.0);
+        assertThat(Files.readString(out.resolve("report.md"))).contains("![scores by dataset](longbench.png)");
+        assertThat(Files.size(out.resolve("longbench.png"))).isGreaterThan(1000);
         for (String l : lines(out.resolve(ResultLog.FILE))) {
             JsonNode n = Jsonl.MAPPER.readTree(l);
             assertThat(n.path("prompt_tokens").asInt()).isEqualTo(512 - 8);
