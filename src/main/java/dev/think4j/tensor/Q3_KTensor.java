@@ -100,10 +100,9 @@ public final class Q3_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        // Accumulators carried across all blocks (a per-block reduceLanes is not always intrinsified);
-        // two of them, so consecutive multiply-adds do not wait on each other.
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        // One accumulator across all blocks: a per-block reduceLanes is not always intrinsified and
+        // then falls back to lane-by-lane extraction.
+        FloatVector acc = FloatVector.zero(F);
         float[] scales = new float[16];
         for (int blk = 0; blk < blocks; blk++) {
             long base = (firstBlock + blk) * BYTES;
@@ -112,25 +111,20 @@ public final class Q3_KTensor extends QuantizedTensor {
             for (int s = 0; s < 16; s++) {
                 scales[s] = d * scale(data, base + 96, s);
             }
-            for (int l = 0; l < 32; l += L) {
-                // One hmask load serves all eight sub-blocks that share these byte positions.
-                ByteVector hm = ByteVector.fromMemorySegment(B, data, base + l, ByteOrder.LITTLE_ENDIAN);
-                for (int h = 0; h < 2; h++) {
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector hm = ByteVector.fromMemorySegment(B, data, base + l, ByteOrder.LITTLE_ENDIAN);
                     ByteVector q = ByteVector.fromMemorySegment(B, data, base + 32 + 32 * h + l, ByteOrder.LITTLE_ENDIAN);
                     int s0 = 8 * h + l / 16;
-                    int x0 = xo + 128 * h + l;
-                    for (int j = 0; j < 4; j += 2) {
-                        // (q - 4) is formed in byte lanes; the sub-block scale multiplies the widened value.
-                        ByteVector lo0 = j == 0 ? q.and((byte) 3) : Kernels.shr(q, 2 * j).and((byte) 3);
-                        ByteVector lo1 = Kernels.shr(q, 2 * j + 2).and((byte) 3);
-                        FloatVector w0 = Kernels.bytesToFloats(minus4(lo0, hm, 4 * h + j));
-                        FloatVector w1 = Kernels.bytesToFloats(minus4(lo1, hm, 4 * h + j + 1));
-                        acc0 = w0.mul(scales[s0 + 2 * j]).fma(FloatVector.fromArray(F, x, x0 + 32 * j), acc0);
-                        acc1 = w1.mul(scales[s0 + 2 * j + 2]).fma(FloatVector.fromArray(F, x, x0 + 32 * j + 32), acc1);
+                    for (int j = 0; j < 4; j++) {
+                        FloatVector dl = FloatVector.broadcast(F, scales[s0 + 2 * j]);
+                        ByteVector lo = j == 0 ? q.and((byte) 3) : Kernels.shr(q, 2 * j).and((byte) 3);
+                        FloatVector w = Kernels.bytesToFloats(minus4(lo, hm, 4 * h + j)).mul(dl);
+                        acc = w.fma(FloatVector.fromArray(F, x, xo + 128 * h + 32 * j + l), acc);
                     }
                 }
             }
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc0.add(acc1));
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }
