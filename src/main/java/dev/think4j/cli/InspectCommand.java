@@ -95,7 +95,7 @@ public final class InspectCommand implements Callable<Integer> {
                 }
                 out.println("tensors:");
                 for (GgufTensorInfo t : gguf.tensorList()) {
-                    out.printf(Locale.ROOT, "  %-32s %-5s %-20s %s%n", t.name(), t.type(), Arrays.toString(t.shape()), Bytes.human(t.byteSize()));
+                    out.printf(Locale.ROOT, "  %-32s %-6s %-20s %s%n", t.name(), t.type(), Arrays.toString(t.shape()), Bytes.human(t.byteSize()));
                 }
             }
             out.flush();

@@ -27,7 +27,8 @@ public final class SynthCommand implements Callable<Integer> {
     String shape;
 
     @Option(names = "--type", defaultValue = "Q8_0", paramLabel = "TYPE",
-            description = "weight type: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (default: ${DEFAULT-VALUE})")
+            description = "weight type: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS "
+                    + "(default: ${DEFAULT-VALUE}; simple quantizers, not llama.cpp's: use llama-quantize for llama.cpp-identical files)")
     String type;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "output GGUF file")
@@ -48,7 +49,7 @@ public final class SynthCommand implements Callable<Integer> {
         try {
             t = GgmlType.valueOf(type.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new Think4jException("unknown type '" + type + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+            throw new Think4jException("unknown type '" + type + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)");
         }
         if (out.getParent() != null && !Files.isDirectory(out.getParent())) {
             throw new Think4jException("output directory does not exist: " + out.getParent());

@@ -27,8 +27,10 @@ public final class SyntheticModel {
 
     public static void write(ModelShape s, GgmlType type, Path out, long seed, Path vocabularySource, Consumer<String> progress) {
         if (!List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
-                GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K).contains(type)) {
-            throw new Think4jException("synthetic weights can be F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K or Q6_K, not " + type);
+                GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+                GgmlType.IQ4_NL, GgmlType.IQ4_XS).contains(type)) {
+            throw new Think4jException("synthetic weights can be F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, "
+                    + "IQ4_NL or IQ4_XS, not " + type);
         }
         String a = s.architecture();
         GgufWriter w = new GgufWriter();

@@ -116,6 +116,10 @@ public abstract class FloatTensor {
             case Q4_K -> new Q4_KTensor(data, elements);
             case Q5_K -> new Q5_KTensor(data, elements);
             case Q6_K -> new Q6_KTensor(data, elements);
+            case Q2_K -> new Q2_KTensor(data, elements);
+            case Q3_K -> new Q3_KTensor(data, elements);
+            case IQ4_NL -> new IQ4_NLTensor(data, elements);
+            case IQ4_XS -> new IQ4_XSTensor(data, elements);
             default -> throw new UnsupportedTensorTypeException(type);
         };
     }

@@ -42,6 +42,10 @@ public final class Quantizer {
                 case Q4_K -> qK(values, v, seg, o, 4);
                 case Q5_K -> qK(values, v, seg, o, 5);
                 case Q6_K -> q6_K(values, v, seg, o);
+                case Q2_K -> q2_K(values, v, seg, o);
+                case Q3_K -> q3_K(values, v, seg, o);
+                case IQ4_NL -> iq4_nl(values, v, seg, o);
+                case IQ4_XS -> iq4_xs(values, v, seg, o);
                 default -> throw new UnsupportedTensorTypeException(type);
             }
         }
@@ -286,5 +290,148 @@ public final class Quantizer {
                 seg.set(BYTE, qh + l, (byte) ((q1 >> 4) | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6));
             }
         }
+    }
+
+    /** The 2-bit field of element e (0..255) in the Q2_K / Q3_K qs layout: byte 32*(e/128) + e%32, bit 2*((e%128)/32). */
+    private static void pack2Bits(int[] q, MemorySegment seg, long qs) {
+        for (int e = 0; e < 256; e++) {
+            long at = qs + 32 * (e / 128) + e % 32;
+            seg.set(BYTE, at, (byte) (seg.get(BYTE, at) | (q[e] & 3) << (2 * ((e % 128) / 32))));
+        }
+    }
+
+    /** Q2_K super-block: sixteen sub-blocks of 16 as s*q - m with q in 0..3 and 4-bit s, m relative to d, dmin. */
+    private static void q2_K(float[] x, int v, MemorySegment seg, long o) {
+        float[] scales = new float[16];
+        float[] mins = new float[16];
+        float maxScale = 0f;
+        float maxMin = 0f;
+        for (int j = 0; j < 16; j++) {
+            float[] sm = fitScaleMin(x, v + 16 * j, 16, 3);
+            scales[j] = sm[0];
+            mins[j] = sm[1];
+            maxScale = Math.max(maxScale, sm[0]);
+            maxMin = Math.max(maxMin, sm[1]);
+        }
+        float d = halfRound(maxScale / 15f);
+        float dmin = halfRound(maxMin / 15f);
+        seg.set(SHORT, o + 80, Float.floatToFloat16(d));
+        seg.set(SHORT, o + 82, Float.floatToFloat16(dmin));
+        int[] q = new int[256];
+        for (int j = 0; j < 16; j++) {
+            int sc = d == 0f ? 0 : clamp(Math.round(scales[j] / d), 0, 15);
+            int mn = dmin == 0f ? 0 : clamp(Math.round(mins[j] / dmin), 0, 15);
+            seg.set(BYTE, o + j, (byte) (sc | mn << 4));
+            float s = d * sc;
+            float m = dmin * mn;
+            for (int i = 0; i < 16; i++) {
+                q[16 * j + i] = s == 0f ? 0 : clamp(Math.round((x[v + 16 * j + i] + m) / s), 0, 3);
+            }
+        }
+        pack2Bits(q, seg, o + 16);
+    }
+
+    /** Q3_K super-block: sixteen sub-blocks of 16 with q in -4..3 and signed 6-bit scales relative to d. */
+    private static void q3_K(float[] x, int v, MemorySegment seg, long o) {
+        float[] scales = new float[16];
+        float maxScale = 0f;
+        for (int j = 0; j < 16; j++) {
+            float max = 0f;
+            for (int i = 0; i < 16; i++) {
+                if (Math.abs(x[v + 16 * j + i]) > Math.abs(max)) {
+                    max = x[v + 16 * j + i];
+                }
+            }
+            // Like Q4_0: the extreme maps to -4, using the longer side of the signed range.
+            scales[j] = max / -4f;
+            if (Math.abs(scales[j]) > Math.abs(maxScale)) {
+                maxScale = scales[j];
+            }
+        }
+        float d = maxScale == 0f ? 0f : halfRound(maxScale / -32f);
+        seg.set(SHORT, o + 108, Float.floatToFloat16(d));
+        int[] q = new int[256];
+        for (int j = 0; j < 16; j++) {
+            int sc = d == 0f ? 0 : clamp(Math.round(scales[j] / d), -32, 31);
+            int biased = sc + 32;
+            long low = o + 96 + (j & 7);
+            seg.set(BYTE, low, (byte) (seg.get(BYTE, low) | (biased & 0xF) << (j < 8 ? 0 : 4)));
+            long high = o + 96 + 8 + (j & 3);
+            seg.set(BYTE, high, (byte) (seg.get(BYTE, high) | (biased >> 4) << (2 * (j >> 2))));
+            float s = d * sc;
+            for (int i = 0; i < 16; i++) {
+                q[16 * j + i] = s == 0f ? 4 : clamp(Math.round(x[v + 16 * j + i] / s) + 4, 0, 7);
+            }
+        }
+        // High bit of element 128h + 32j + l goes to bit 4h + j of hmask[l].
+        for (int e = 0; e < 256; e++) {
+            long at = o + e % 32;
+            seg.set(BYTE, at, (byte) (seg.get(BYTE, at) | (q[e] >> 2) << (4 * (e / 128) + (e % 128) / 32)));
+        }
+        pack2Bits(q, seg, o + 32);
+    }
+
+    /** Codebook index nearest to t (the codebook is sorted). */
+    private static int nearestIq4(float t) {
+        byte[] kv = IQ4_NLTensor.KVALUES;
+        int best = 0;
+        for (int i = 1; i < 16; i++) {
+            if (Math.abs(kv[i] - t) < Math.abs(kv[best] - t)) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Scale putting a block's extreme on the codebook's extreme (-127), as ggml starts its search. */
+    private static float iq4Scale(float[] x, int v) {
+        float max = 0f;
+        for (int i = 0; i < 32; i++) {
+            if (Math.abs(x[v + i]) > Math.abs(max)) {
+                max = x[v + i];
+            }
+        }
+        return max / -127f;
+    }
+
+    /** 32 codebook nibbles for x[v ..] at scale d, Q4_0 nibble order. */
+    private static void iq4Nibbles(float[] x, int v, float d, MemorySegment seg, long qs) {
+        for (int j = 0; j < 16; j++) {
+            int lo = d == 0f ? 8 : nearestIq4(x[v + j] / d);
+            int hi = d == 0f ? 8 : nearestIq4(x[v + j + 16] / d);
+            seg.set(BYTE, qs + j, (byte) (lo | hi << 4));
+        }
+    }
+
+    private static void iq4_nl(float[] x, int v, MemorySegment seg, long o) {
+        float d = halfRound(iq4Scale(x, v));
+        if (d == 0f) {
+            d = 0f; // no -0 scales
+        }
+        seg.set(SHORT, o, Float.floatToFloat16(d));
+        iq4Nibbles(x, v, d, seg, o + 2);
+    }
+
+    /** IQ4_XS super-block: eight IQ4_NL bodies with signed 6-bit scales relative to d. */
+    private static void iq4_xs(float[] x, int v, MemorySegment seg, long o) {
+        float[] scales = new float[8];
+        float maxScale = 0f;
+        for (int s = 0; s < 8; s++) {
+            scales[s] = iq4Scale(x, v + 32 * s);
+            if (Math.abs(scales[s]) > Math.abs(maxScale)) {
+                maxScale = scales[s];
+            }
+        }
+        float d = maxScale == 0f ? 0f : halfRound(maxScale / -32f);
+        seg.set(SHORT, o, Float.floatToFloat16(d));
+        int high = 0;
+        for (int s = 0; s < 8; s++) {
+            int ls = (d == 0f ? 0 : clamp(Math.round(scales[s] / d), -32, 31)) + 32;
+            long low = o + 4 + s / 2;
+            seg.set(BYTE, low, (byte) (seg.get(BYTE, low) | (ls & 0xF) << (4 * (s % 2))));
+            high |= (ls >> 4) << (2 * s);
+            iq4Nibbles(x, v + 32 * s, d * (ls - 32), seg, o + 8 + 16 * s);
+        }
+        seg.set(SHORT, o + 2, (short) high);
     }
 }
