@@ -9,6 +9,7 @@ import dev.think4j.server.ServerConfig;
 import dev.think4j.tokenizer.ChatFormat;
 import dev.think4j.tokenizer.Tokenizer;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -50,6 +51,16 @@ public final class ServeCommand implements Callable<Integer> {
             description = "finished caches kept for multi-turn prefix reuse; 0 disables (default: ${DEFAULT-VALUE})")
     int prefixCache;
 
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "256",
+            description = "prompt tokens fed between two decode steps, so a long prompt stalls running streams by at most"
+                    + " one chunk; rounded up to a multiple of the forward chunk (default: ${DEFAULT-VALUE})")
+    int prefillChunk;
+
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "10s",
+            description = "on SIGTERM/SIGINT, how long running requests may finish (new ones get 503) before the rest"
+                    + " end with an error, e.g. 30s, 500ms, 2m, 0 (default: ${DEFAULT-VALUE})")
+    String shutdownGrace;
+
     @Option(names = "--bench", description = "instead of serving, measure capacity under --kv-budget for full and --bench-kv")
     boolean bench;
 
@@ -80,6 +91,10 @@ public final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new Think4jException("--port must be in 0..65535, got " + port);
         }
+        if (prefillChunk < 1) {
+            throw new Think4jException("--prefill-chunk must be >= 1, got " + prefillChunk);
+        }
+        Duration grace = duration("--shutdown-grace", shutdownGrace);
         PrintWriter err = spec.commandLine().getErr();
         if (!bench) {
             // before the model loads: a busy port should fail at once, not after a long load
@@ -94,7 +109,7 @@ public final class ServeCommand implements Callable<Integer> {
             String fileName = modelOptions.modelPath().getFileName().toString();
             String modelId = fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - 5) : fileName;
             ServerConfig config = new ServerConfig(host, port, budget, policy.spec(), maxQueue, maxBatch,
-                    modelOptions.contextLength(model.config(), err), prefixCache, modelId);
+                    modelOptions.contextLength(model.config(), err), prefixCache, modelId, prefillChunk);
             CountDownLatch stop = new CountDownLatch(1);
             InferenceServer started;
             try {
@@ -107,7 +122,15 @@ public final class ServeCommand implements Callable<Integer> {
                 throw e;
             }
             try (InferenceServer server = started) {
-                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+                // The JVM exits once its hooks return, so the hook itself drains the server.
+                Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("think4j-shutdown").unstarted(() -> {
+                    err.printf("shutting down: no new requests, up to %d ms for running ones%n", grace.toMillis());
+                    err.flush();
+                    server.shutdown(grace);
+                    err.println("stopped");
+                    err.flush();
+                    stop.countDown();
+                }));
                 err.printf("serving %s (format %s, --kv %s, --kv-budget %s) on http://%s:%d/v1%n", modelId, format.name(),
                         policy.spec(), Bytes.human(budget), host, server.port());
                 err.flush();
@@ -148,6 +171,36 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         return false;
+    }
+
+    /** {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1.5s}, a bare number of seconds, or ISO-8601 ({@code PT10S}). */
+    static Duration duration(String option, String text) {
+        String s = text.trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (s.startsWith("pt")) {
+                Duration d = Duration.parse(s.toUpperCase(java.util.Locale.ROOT));
+                if (!d.isNegative()) {
+                    return d;
+                }
+            } else {
+                double scale = 1000;
+                String[][] units = {{"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}};
+                for (String[] u : units) {
+                    if (s.endsWith(u[0])) {
+                        scale = Double.parseDouble(u[1]);
+                        s = s.substring(0, s.length() - u[0].length()).trim();
+                        break;
+                    }
+                }
+                double millis = Double.parseDouble(s) * scale;
+                if (millis >= 0 && millis < Long.MAX_VALUE / 2) {
+                    return Duration.ofMillis(Math.round(millis));
+                }
+            }
+        } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
+            // reported below
+        }
+        throw new Think4jException(option + " takes a duration such as 10s, 500ms or 2m, got '" + text + "'");
     }
 
     private int bench(Model model, Tokenizer tokenizer, long budget) throws InterruptedException {

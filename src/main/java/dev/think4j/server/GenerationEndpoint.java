@@ -8,15 +8,22 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * POST /v1/completions and /v1/chat/completions: validate, queue, then either wait for the whole
- * text or relay it as server-sent events. Runs on a (virtual) request thread; a failed write means
- * the client left, which cancels the sequence so the scheduler frees its KV at the next step.
+ * text or relay it as server-sent events. Runs on a (virtual) request thread. A client that leaves
+ * cancels its sequence so the scheduler frees its KV at the next step: a stream notices through a
+ * failed write, a waiting non-streaming request through {@link ClientProbe}. Every answer is written
+ * and closed before the handler returns, so a shutdown that waits for the handlers loses no bytes.
  */
 final class GenerationEndpoint {
-    /** How often a waiting stream probes the connection, so a client that leaves while queued is noticed. */
-    private static final long KEEPALIVE_MILLIS = 1000;
+    /** How often a waiting handler looks at its client. */
+    private static final long POLL_MILLIS = 100;
+    /** How often a waiting stream writes a comment, so a client that leaves while queued is noticed. */
+    private static final long KEEPALIVE_NANOS = 1_000_000_000L;
+    /** nginx's "client closed request", so metrics tell disconnects apart. */
+    static final int CLIENT_CLOSED = 499;
 
     enum Kind { COMPLETION, CHAT }
 
@@ -26,55 +33,98 @@ final class GenerationEndpoint {
     private final Scheduler scheduler;
     private final ResponseJson responses;
     private final ObjectMapper json;
+    private final AtomicInteger handlers;
 
+    /** @param handlers counts handlers between entry and their last written byte (shared by both endpoints) */
     GenerationEndpoint(Kind kind, RequestParser parser, PromptEncoder encoder, Scheduler scheduler, ResponseJson responses,
-                       ObjectMapper json) {
+                       ObjectMapper json, AtomicInteger handlers) {
         this.kind = kind;
         this.parser = parser;
         this.encoder = encoder;
         this.scheduler = scheduler;
         this.responses = responses;
         this.json = json;
+        this.handlers = handlers;
     }
 
     void handle(Context ctx) throws Exception {
-        ApiRequest request = kind == Kind.CHAT ? parser.chat(ctx.body()) : parser.completion(ctx.body());
-        SequenceHandle handle = scheduler.submit(encoder.encode(request));
-        String id = (kind == Kind.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-        long created = System.currentTimeMillis() / 1000;
+        handlers.incrementAndGet();
         try {
-            if (request.stream()) {
-                stream(ctx, handle, id, created, request.includeUsage());
-            } else {
-                whole(ctx, handle, id, created);
+            ApiRequest request = kind == Kind.CHAT ? parser.chat(ctx.body()) : parser.completion(ctx.body());
+            SequenceHandle handle = scheduler.submit(encoder.encode(request));
+            String id = (kind == Kind.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+            long created = System.currentTimeMillis() / 1000;
+            try {
+                if (request.stream()) {
+                    stream(ctx, handle, id, created, request.includeUsage());
+                } else {
+                    whole(ctx, handle, id, created);
+                }
+            } finally {
+                // Whatever ended this handler (done, write failure, interrupt), the sequence must not outlive it.
+                handle.cancel();
             }
         } finally {
-            // Whatever ended this handler (done, write failure, interrupt), the sequence must not outlive it.
-            handle.cancel();
+            handlers.decrementAndGet();
         }
     }
 
-    private void whole(Context ctx, SequenceHandle handle, String id, long created) throws InterruptedException, IOException {
+    private void whole(Context ctx, SequenceHandle handle, String id, long created) throws InterruptedException {
+        ClientProbe probe = ClientProbe.of(ctx.req(), ctx.res());
         StringBuilder text = new StringBuilder();
-        while (true) {
-            SequenceHandle.Event e = handle.next(KEEPALIVE_MILLIS);
-            switch (e) {
-                case null -> {
+        long nextProbe = System.nanoTime() + POLL_MILLIS * 1_000_000;
+        try {
+            while (true) {
+                SequenceHandle.Event e = handle.next(POLL_MILLIS);
+                switch (e) {
+                    case null -> {
+                    }
+                    case SequenceHandle.Text t -> text.append(t.text());
+                    case SequenceHandle.Failed f -> {
+                        write(ctx, f.error().status(), responses.error(f.error()), f.error().retryAfterSeconds());
+                        return;
+                    }
+                    case SequenceHandle.Finished f -> {
+                        ObjectNode body = kind == Kind.CHAT ? responses.chat(id, created, text.toString(), f)
+                                : responses.completion(id, created, text.toString(), f);
+                        write(ctx, 200, body, 0);
+                        return;
+                    }
                 }
-                case SequenceHandle.Text t -> text.append(t.text());
-                case SequenceHandle.Failed f -> throw f.error();
-                case SequenceHandle.Finished f -> {
-                    ObjectNode body = kind == Kind.CHAT ? responses.chat(id, created, text.toString(), f)
-                            : responses.completion(id, created, text.toString(), f);
-                    ctx.status(200).contentType("application/json").result(json.writeValueAsString(body));
-                    return;
+                // Text can arrive every few milliseconds, so the probe keeps its own clock.
+                long now = System.nanoTime();
+                if (now >= nextProbe) {
+                    if (probe.clientGone()) {
+                        handle.cancel();
+                        ctx.status(CLIENT_CLOSED);
+                        return;
+                    }
+                    nextProbe = now + POLL_MILLIS * 1_000_000;
                 }
             }
+        } catch (IOException disconnected) {
+            handle.cancel();
+            ctx.status(CLIENT_CLOSED);
         }
+    }
+
+    private void write(Context ctx, int status, ObjectNode body, int retryAfterSeconds) throws IOException {
+        byte[] bytes = json.writeValueAsBytes(body);
+        ctx.status(status);
+        HttpServletResponse res = ctx.res();
+        res.setStatus(status);
+        res.setContentType("application/json");
+        res.setContentLength(bytes.length);
+        if (retryAfterSeconds > 0) {
+            res.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
+        }
+        OutputStream out = res.getOutputStream();
+        out.write(bytes);
+        out.close();
     }
 
     private void stream(Context ctx, SequenceHandle handle, String id, long created, boolean includeUsage)
-            throws InterruptedException, IOException {
+            throws InterruptedException {
         ctx.status(200);
         HttpServletResponse res = ctx.res();
         res.setStatus(200);
@@ -82,21 +132,27 @@ final class GenerationEndpoint {
         res.setCharacterEncoding("UTF-8");
         res.setHeader("Cache-Control", "no-cache");
         res.setHeader("X-Accel-Buffering", "no");
-        OutputStream out = res.getOutputStream();
         try {
+            OutputStream out = res.getOutputStream();
             if (kind == Kind.CHAT) {
                 send(out, responses.chatChunk(id, created, "assistant", "", null));
             }
+            long lastWrite = System.nanoTime();
             while (true) {
-                SequenceHandle.Event e = handle.next(KEEPALIVE_MILLIS);
+                SequenceHandle.Event e = handle.next(POLL_MILLIS);
                 switch (e) {
                     case null -> {
-                        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-                        out.flush();
+                        if (System.nanoTime() - lastWrite >= KEEPALIVE_NANOS) {
+                            out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                            out.flush();
+                            lastWrite = System.nanoTime();
+                        }
                     }
-                    case SequenceHandle.Text t -> send(out, kind == Kind.CHAT
-                            ? responses.chatChunk(id, created, null, t.text(), null)
-                            : responses.completionChunk(id, created, t.text(), null));
+                    case SequenceHandle.Text t -> {
+                        send(out, kind == Kind.CHAT ? responses.chatChunk(id, created, null, t.text(), null)
+                                : responses.completionChunk(id, created, t.text(), null));
+                        lastWrite = System.nanoTime();
+                    }
                     case SequenceHandle.Failed f -> {
                         send(out, responses.error(f.error()));
                         done(out);
@@ -116,7 +172,7 @@ final class GenerationEndpoint {
             }
         } catch (IOException disconnected) {
             handle.cancel();
-            ctx.status(499); // nginx's "client closed request", so metrics tell disconnects apart
+            ctx.status(CLIENT_CLOSED);
         }
     }
 
@@ -125,8 +181,9 @@ final class GenerationEndpoint {
         out.flush();
     }
 
+    /** The end of a stream: [DONE], then the response itself is completed (last chunk written). */
     private static void done(OutputStream out) throws IOException {
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        out.close();
     }
 }

@@ -13,6 +13,9 @@ public final class Metrics {
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong prefixReusedTokens = new AtomicLong();
     private final AtomicLong prefixHits = new AtomicLong();
+    private final AtomicLong sequenceFailures = new AtomicLong();
+    private volatile boolean schedulerUp = true;
+    private volatile int prefilling;
     private final Map<Integer, AtomicLong> requestsByStatus = new TreeMap<>();
     /** (time, tokens) per decode step inside the rate window. */
     private final ArrayDeque<long[]> recentSteps = new ArrayDeque<>();
@@ -78,8 +81,22 @@ public final class Metrics {
         }
     }
 
-    void gauges(long inUse, long reserved, long prefix, int entries, int active, int queued) {
+    void sequenceFailed() {
+        sequenceFailures.incrementAndGet();
+    }
+
+    public long sequenceFailures() {
+        return sequenceFailures.get();
+    }
+
+    void schedulerUp(boolean up) {
+        schedulerUp = up;
+    }
+
+    /** @param active admitted sequences (prefilling or decoding); {@code prefilling} of them still take their prompt */
+    void gauges(long inUse, long reserved, long prefix, int entries, int active, int prefilling, int queued) {
         this.kvBytesInUse = inUse;
+        this.prefilling = prefilling;
         this.kvReservedBytes = reserved;
         this.kvPrefixBytes = prefix;
         this.prefixEntries = entries;
@@ -104,6 +121,10 @@ public final class Metrics {
 
     public int activeSequences() {
         return active;
+    }
+
+    public int prefillingSequences() {
+        return prefilling;
     }
 
     public int queuedSequences() {
@@ -134,7 +155,8 @@ public final class Metrics {
         gauge(sb, "think4j_kv_prefix_cache_bytes", "KV bytes held by finished caches kept for prefix reuse", kvPrefixBytes);
         gauge(sb, "think4j_kv_prefix_cache_entries", "Finished caches kept for prefix reuse", prefixEntries);
         gauge(sb, "think4j_kv_budget_bytes", "The --kv-budget", kvBudget);
-        gauge(sb, "think4j_active_sequences", "Sequences being decoded", active);
+        gauge(sb, "think4j_active_sequences", "Admitted sequences (taking their prompt or being decoded)", active);
+        gauge(sb, "think4j_prefilling_sequences", "Admitted sequences whose prompt is still being fed", prefilling);
         gauge(sb, "think4j_queued_sequences", "Sequences waiting for admission", queued);
         gauge(sb, "think4j_peak_active_sequences", "Most sequences decoded at once since start", peakActive);
         gauge(sb, "think4j_tokens_per_second", "Generated tokens per second over the last 5 s", tokensPerSecond());
@@ -142,6 +164,8 @@ public final class Metrics {
         counter(sb, "think4j_prompt_tokens_total", "Prompt tokens received", promptTokens.get());
         counter(sb, "think4j_prefix_reused_tokens_total", "Prompt tokens served from a cached prefix", prefixReusedTokens.get());
         counter(sb, "think4j_prefix_hits_total", "Requests that reused a cached prefix", prefixHits.get());
+        counter(sb, "think4j_sequence_failures_total", "Sequences ended by a server-side failure", sequenceFailures.get());
+        gauge(sb, "think4j_scheduler_up", "1 while the scheduler loop runs", schedulerUp ? 1 : 0);
         sb.append("# HELP think4j_requests_total HTTP requests by response status\n");
         sb.append("# TYPE think4j_requests_total counter\n");
         synchronized (requestsByStatus) {

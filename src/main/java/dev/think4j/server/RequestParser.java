@@ -4,7 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.think4j.Think4jException;
+import dev.think4j.kv.KvPolicy;
+import dev.think4j.kv.KvPress;
 import dev.think4j.kv.KvSpec;
+import dev.think4j.kv.ThinkPress;
 import dev.think4j.tokenizer.ChatMessage;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +31,30 @@ public final class RequestParser {
 
     private final ObjectMapper json;
     private final String modelId;
+    private final int layers;
 
-    public RequestParser(ObjectMapper json, String modelId) {
+    /** @param layers the served model's layer count, which per-layer KV settings must match */
+    public RequestParser(ObjectMapper json, String modelId, int layers) {
         this.json = json;
         this.modelId = modelId;
+        this.layers = layers;
+    }
+
+    /**
+     * Parses a KV spec and checks it against a model of {@code layers} layers, so a spec that parses
+     * but cannot run (a layers= list of the wrong length) is refused up front instead of failing in
+     * the middle of a prefill.
+     */
+    public static KvPolicy kvPolicy(String spec, int layers) {
+        KvPolicy policy = KvSpec.parse(spec);
+        for (KvPress press : policy.presses()) {
+            if (press instanceof ThinkPress think) {
+                for (int l = 0; l < layers; l++) {
+                    think.keyLambda(l, layers);
+                }
+            }
+        }
+        return policy;
     }
 
     public ApiRequest completion(String body) {
@@ -164,9 +187,12 @@ public final class RequestParser {
                 throw ApiException.invalid("kv must be a KV spec string such as \"think:0.5\"", "kv", "invalid_type");
             }
             try {
-                kvSpec = KvSpec.parse(kv.asText()).spec();
+                kvSpec = kvPolicy(kv.asText(), layers).spec();
             } catch (Think4jException | IllegalArgumentException e) {
-                throw ApiException.invalid(e.getMessage(), "kv", "invalid_kv_spec");
+                // The kv library speaks to CLI users; here the spec came in a request field.
+                String why = e.getMessage() == null ? e.toString() : e.getMessage().replaceFirst("^invalid --kv: ", "");
+                throw ApiException.invalid(why.startsWith("invalid") ? why : "invalid kv spec '" + kv.asText() + "': " + why,
+                        "kv", "invalid_kv_spec");
             }
         }
         return new ApiRequest(root.get("model").asText(), prompt, ids, messages, maxTokens, temperature, topP, seed,

@@ -7,44 +7,82 @@ import dev.think4j.kv.KvSpec;
 import dev.think4j.model.Model;
 import dev.think4j.model.Transformer;
 import dev.think4j.tokenizer.Tokenizer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Continuous batching on one thread. Between decode steps it admits queued sequences whose KV
- * upper bound fits the budget, prefills them, then runs one {@link Transformer#forwardBatch} step
- * over every active sequence (in chunks of maxBatch). Admission reserves the dense bound
- * (prompt + max_tokens) because a prefill is dense until compression; after {@code endPrefill()}
- * the reservation shrinks to the measured cache bytes plus the dense decode growth, which is why
- * compressed specs fit more sequences into the same budget.
+ * Continuous batching on one thread. Each iteration admits queued sequences whose KV upper bound fits
+ * the budget, runs one {@link Transformer#forwardBatch} decode step over every decoding sequence (in
+ * chunks of maxBatch), then feeds one prefill chunk of the oldest admitted prompt. Interleaving the
+ * prompt chunk by chunk bounds how long a long prompt can hold up the streams already running.
+ * Admission reserves the dense bound (prompt + max_tokens) because a prefill is dense until
+ * compression; after {@code endPrefill()} the reservation shrinks to the measured cache bytes plus the
+ * dense decode growth, which is why compressed specs fit more sequences into the same budget.
+ *
+ * <p>A failure ends only the sequence it belongs to (a failed batched forward ends that batch, since it
+ * cannot say which row broke); the loop goes on. Only repeated failures outside any sequence kill the
+ * thread, and then {@link #failure()} says so.
  */
 public final class Scheduler implements AutoCloseable {
+    /** Prompt tokens fed between two decode steps unless told otherwise. */
+    public static final int DEFAULT_PREFILL_CHUNK = 256;
+    /** What 503 and 429 answers suggest as Retry-After. */
+    static final int RETRY_AFTER_SECONDS = 5;
+    /** Loop iterations in a row that may fail outside a sequence before the scheduler gives up. */
+    private static final int MAX_CONSECUTIVE_FAILURES = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+
+    private enum State { RUNNING, DRAINING, STOPPED }
+
     private final Model model;
     private final Tokenizer tokenizer;
     private final Transformer transformer;
     private final int maxBatch;
     private final int maxQueue;
     private final int contextLength;
+    private final int prefillChunk;
     private final long denseBytesPerToken;
     private final KvBudget budget;
     private final PrefixCache prefixes;
     private final Metrics metrics;
     private final Object lock = new Object();
     private final ArrayDeque<SequenceHandle> queue = new ArrayDeque<>();
+    /** Admitted sequences whose prompt is still being fed, oldest first. */
+    private final List<Sequence> prefilling = new ArrayList<>();
+    /** Sequences being decoded. */
     private final List<Sequence> active = new ArrayList<>();
     private final Thread thread;
-    private volatile boolean running = true;
-    /** Set by {@link #clearPrefixCache()}, applied by the scheduler thread (the only owner of caches). */
+    private volatile State state = State.RUNNING;
+    /** Why the loop died, or null. */
+    private volatile Throwable death;
+    /** Set by {@link #abortInFlight}, applied by the scheduler thread (the only owner of caches). */
+    private volatile ApiException abortWith;
+    /** Set by {@link #clearPrefixCache()}, applied by the scheduler thread. */
     private volatile boolean clearPrefixes;
+    /** Prefilling plus decoding sequences as of the last publish or admission (for {@link #awaitIdle}); under lock. */
+    private int inFlight;
+    private volatile SchedulerHooks hooks = SchedulerHooks.NONE;
     /** Tokens produced in the current step (for the throughput gauge). */
     private int stepTokens;
 
     public Scheduler(Model model, Tokenizer tokenizer, long kvBudget, int maxBatch, int maxQueue, int contextLength,
                      int prefixEntries, Metrics metrics) {
-        if (maxBatch < 1 || maxQueue < 0) {
-            throw new IllegalArgumentException("maxBatch must be >= 1 and maxQueue >= 0");
+        this(model, tokenizer, kvBudget, maxBatch, maxQueue, contextLength, prefixEntries, DEFAULT_PREFILL_CHUNK, metrics);
+    }
+
+    /**
+     * @param prefillChunk prompt tokens fed between two decode steps; rounded up to a multiple of the
+     *                     forward chunk so a prompt goes through the same forward calls as in one piece
+     */
+    public Scheduler(Model model, Tokenizer tokenizer, long kvBudget, int maxBatch, int maxQueue, int contextLength,
+                     int prefixEntries, int prefillChunk, Metrics metrics) {
+        if (maxBatch < 1 || maxQueue < 0 || prefillChunk < 1) {
+            throw new IllegalArgumentException("maxBatch and prefillChunk must be >= 1 and maxQueue >= 0");
         }
         this.model = model;
         this.tokenizer = tokenizer;
@@ -53,6 +91,8 @@ public final class Scheduler implements AutoCloseable {
         this.contextLength = contextLength;
         // One transformer serves prefill chunks and decode batches, so its chunk covers both.
         this.transformer = model.newTransformer(Math.max(64, maxBatch));
+        int unit = transformer.chunkSize();
+        this.prefillChunk = (int) Math.min(Integer.MAX_VALUE, ((long) prefillChunk + unit - 1) / unit * unit);
         this.denseBytesPerToken = model.kvShape().denseBytesPerToken();
         this.budget = new KvBudget(kvBudget);
         this.prefixes = new PrefixCache(prefixEntries, budget);
@@ -73,14 +113,38 @@ public final class Scheduler implements AutoCloseable {
         return budget.capacity();
     }
 
+    /** Prompt tokens fed between two decode steps (after rounding). */
+    public int prefillChunk() {
+        return prefillChunk;
+    }
+
     /** The dense upper bound of a request's KV: what admission reserves while it prefills. */
     public long denseBound(int promptTokens, int maxTokens) {
         return (long) (promptTokens + maxTokens) * denseBytesPerToken;
     }
 
+    /** Installs test hooks (package-private: tests only). */
+    void hooks(SchedulerHooks h) {
+        hooks = h == null ? SchedulerHooks.NONE : h;
+    }
+
+    /** Why the scheduler thread stopped working, or null while it works (also null after a requested close). */
+    public Throwable failure() {
+        Throwable d = death;
+        if (d == null && state != State.STOPPED && !thread.isAlive()) {
+            return new IllegalStateException("the scheduler thread ended unexpectedly");
+        }
+        return d;
+    }
+
+    /** True from {@link #drain()} or {@link #close()} on. */
+    public boolean draining() {
+        return state != State.RUNNING;
+    }
+
     /**
-     * Queues a request. Throws a 400 when it can never fit the budget and a 429 when the queue is
-     * full; both leave the running sequences untouched.
+     * Queues a request. Throws a 400 when it can never fit the budget, a 429 when the queue is full
+     * and a 503 when the server is shutting down or broken; all leave the running sequences untouched.
      */
     public SequenceHandle submit(GenerationRequest request) {
         long bound = denseBound(request.promptIds().length, request.maxTokens());
@@ -92,12 +156,16 @@ public final class Scheduler implements AutoCloseable {
         }
         SequenceHandle handle = new SequenceHandle(request);
         synchronized (lock) {
-            if (!running) {
-                throw new ApiException(503, "server_error", "the server is shutting down", null, "shutting_down");
+            Throwable broken = failure();
+            if (broken != null) {
+                throw dead(broken);
+            }
+            if (state != State.RUNNING) {
+                throw shuttingDown();
             }
             if (queue.size() >= maxQueue) {
                 throw new ApiException(429, "rate_limit_error", "the server is busy: " + queue.size()
-                        + " requests are already waiting (--max-queue " + maxQueue + "); retry later", null, "queue_full");
+                        + " requests are already waiting (--max-queue " + maxQueue + "); retry later", null, "queue_full", 1);
             }
             queue.addLast(handle);
             lock.notifyAll();
@@ -105,44 +173,131 @@ public final class Scheduler implements AutoCloseable {
         return handle;
     }
 
+    static ApiException shuttingDown() {
+        return new ApiException(503, "server_error", "the server is shutting down; retry on another instance or later", null,
+                "shutting_down", RETRY_AFTER_SECONDS);
+    }
+
+    static ApiException dead(Throwable cause) {
+        return new ApiException(503, "server_error", "the server's scheduler has failed (" + cause
+                + "); it needs a restart", null, "scheduler_failed", RETRY_AFTER_SECONDS);
+    }
+
     /** Drops every cached prefix (applied before the next scheduling step). */
     public void clearPrefixCache() {
         clearPrefixes = true;
+        wake();
+    }
+
+    /**
+     * Stops admitting: queued requests and later submissions get a 503 with Retry-After, while
+     * sequences already admitted keep running (see {@link #awaitIdle} and {@link #abortInFlight}).
+     */
+    public void drain() {
+        synchronized (lock) {
+            if (state != State.RUNNING) {
+                return;
+            }
+            state = State.DRAINING;
+            ApiException gone = shuttingDown();
+            for (SequenceHandle h : queue) {
+                h.post(new SequenceHandle.Failed(gone));
+            }
+            queue.clear();
+            lock.notifyAll();
+        }
+    }
+
+    /** Waits until nothing is queued, prefilling or decoding; false when {@code timeout} passed first. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            while (inFlight > 0 || !queue.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return true;
+    }
+
+    /** Ends every admitted sequence with {@code error} at the next iteration (their caches are freed). */
+    public void abortInFlight(ApiException error) {
+        abortWith = error;
+        wake();
+    }
+
+    private void wake() {
         synchronized (lock) {
             lock.notifyAll();
         }
     }
 
     private void loop() {
+        int failures = 0;
         try {
-            while (running) {
-                if (clearPrefixes) {
-                    clearPrefixes = false;
-                    prefixes.clear();
-                }
-                admit();
-                publish();
-                if (active.isEmpty()) {
-                    synchronized (lock) {
-                        while (running && queue.isEmpty() && !clearPrefixes) {
-                            lock.wait();
-                        }
+            while (state != State.STOPPED) {
+                try {
+                    iterate();
+                    failures = 0;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (Throwable t) {
+                    failures++;
+                    // Outside any per-sequence guard nobody can say whose fault it was: end what is in flight.
+                    LOG.error("scheduler iteration failed ({} in a row); failing {} in-flight sequences", failures,
+                            prefilling.size() + active.size(), t);
+                    failInFlight(ApiException.internal("the server failed while generating this request: " + t));
+                    if (failures >= MAX_CONSECUTIVE_FAILURES) {
+                        death = t;
+                        LOG.error("scheduler gave up after {} failed iterations in a row; /health now reports it", failures);
+                        return;
                     }
-                    continue;
                 }
-                step();
-                publish();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            death = t;
+            LOG.error("scheduler thread failed", t);
         } finally {
             shutdownAll();
         }
     }
 
-    /** Admits queued sequences in arrival order while the head fits; prefills each as it is admitted. */
+    private void iterate() throws InterruptedException {
+        hooks.iteration();
+        if (clearPrefixes) {
+            clearPrefixes = false;
+            prefixes.clear();
+        }
+        ApiException abort = abortWith;
+        if (abort != null) {
+            abortWith = null;
+            failInFlight(abort);
+        }
+        admit();
+        dropCancelledPrefills();
+        publish();
+        if (active.isEmpty() && prefilling.isEmpty()) {
+            synchronized (lock) {
+                while (state != State.STOPPED && queue.isEmpty() && !clearPrefixes && abortWith == null) {
+                    lock.wait();
+                }
+            }
+            return;
+        }
+        if (!active.isEmpty()) {
+            step();
+        }
+        prefillOneChunk();
+        publish();
+    }
+
+    /** Admits queued sequences in arrival order while the head fits; their prompts are fed later, chunk by chunk. */
     private void admit() {
-        while (running) {
+        while (state == State.RUNNING) {
             SequenceHandle head;
             synchronized (lock) {
                 queue.removeIf(h -> {
@@ -157,25 +312,46 @@ public final class Scheduler implements AutoCloseable {
             if (head == null) {
                 return;
             }
-            GenerationRequest r = head.request();
-            PrefixCache.Entry hit = prefixes.longestPrefix(r.kvSpec(), r.promptIds());
-            long need = reservationFor(r, hit);
-            while (!budget.tryReserve(need)) {
-                if (!prefixes.evictOldest(hit)) {
-                    if (hit != null && active.isEmpty()) {
-                        // Even the reusable prefix is in the way of an otherwise idle server: start fresh.
-                        prefixes.evictOldest(null);
-                        hit = null;
-                        need = reservationFor(r, null);
+            long reserved = 0;
+            try {
+                GenerationRequest r = head.request();
+                PrefixCache.Entry hit = prefixes.longestPrefix(r.kvSpec(), r.promptIds());
+                long need = reservationFor(r, hit);
+                while (!budget.tryReserve(need)) {
+                    if (!prefixes.evictOldest(hit)) {
+                        if (hit != null && active.isEmpty() && prefilling.isEmpty()) {
+                            // Even the reusable prefix is in the way of an otherwise idle server: start fresh.
+                            prefixes.evictOldest(null);
+                            hit = null;
+                            need = reservationFor(r, null);
+                            continue;
+                        }
+                        return; // wait for running sequences to finish
+                    }
+                }
+                reserved = need;
+                synchronized (lock) {
+                    // drain() may have emptied the queue (and failed the head) since we peeked.
+                    if (queue.peekFirst() != head) {
+                        budget.release(reserved);
                         continue;
                     }
-                    return; // wait for running sequences to finish
+                    queue.pollFirst();
+                    // Counted before it leaves the lock, so awaitIdle never sees it neither queued nor in flight.
+                    inFlight++;
                 }
+                start(head, hit, need);
+            } catch (RuntimeException | Error e) {
+                synchronized (lock) {
+                    queue.remove(head);
+                }
+                if (reserved > 0) {
+                    budget.release(reserved);
+                }
+                LOG.warn("could not start a sequence", e);
+                metrics.sequenceFailed();
+                head.post(new SequenceHandle.Failed(ApiException.internal("could not start this request: " + e)));
             }
-            synchronized (lock) {
-                queue.pollFirst();
-            }
-            start(head, hit, need);
         }
     }
 
@@ -186,52 +362,94 @@ public final class Scheduler implements AutoCloseable {
         return hit.bytes() + denseBound(r.promptIds().length - hit.ids().length, r.maxTokens());
     }
 
+    /** Gives an admitted request its cache; on failure the cache is freed and the caller releases the reservation. */
     private void start(SequenceHandle handle, PrefixCache.Entry hit, long reservation) {
         GenerationRequest r = handle.request();
-        CompressedKvCache cache;
-        int[] cached;
-        if (hit != null) {
-            cached = hit.ids();
-            cache = prefixes.take(hit);
-        } else {
-            cached = new int[0];
-            cache = model.newCache(KvSpec.parse(r.kvSpec()));
-        }
-        Sequence s = new Sequence(handle, cache, cached,
-                new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens()), model.config().vocabSize(), reservation);
+        CompressedKvCache cache = null;
         try {
-            int[] prompt = r.promptIds();
-            int from = cached.length;
-            transformer.forward(prompt, from, prompt.length - from, cache, s.logits, null);
-            s.recordFed(prompt, from, prompt.length - from);
-            cache.endPrefill();
-        } catch (RuntimeException e) {
-            budget.release(reservation);
-            cache.clear();
-            handle.post(new SequenceHandle.Failed(new ApiException(500, "server_error", "prefill failed: " + e, null, null)));
-            return;
+            int[] cached;
+            if (hit != null) {
+                cached = hit.ids();
+                cache = prefixes.take(hit);
+            } else {
+                cached = new int[0];
+                cache = model.newCache(KvSpec.parse(r.kvSpec()));
+            }
+            prefilling.add(new Sequence(handle, cache, cached,
+                    new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens()), model.config().vocabSize(),
+                    reservation));
+        } catch (RuntimeException | Error e) {
+            if (cache != null) {
+                cache.clear();
+            }
+            throw e;
         }
-        long shrunk = cache.bytes() + (long) r.maxTokens() * denseBytesPerToken;
-        if (shrunk < reservation) {
-            budget.adjust(reservation, shrunk);
-            s.reservation = shrunk;
-        }
-        metrics.prompt(r.promptIds().length, cached.length);
-        active.add(s);
     }
 
-    /** Samples one token for every active sequence, retires the finished, feeds the rest as one batch. */
+    /** A client that left while its prompt waits for prefill frees its cache now, not when its turn comes. */
+    private void dropCancelledPrefills() {
+        for (Iterator<Sequence> it = prefilling.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.handle.cancelled()) {
+                it.remove();
+                end(s, StopReason.CANCELLED);
+            }
+        }
+    }
+
+    /** Feeds at most one prefill chunk of the oldest admitted prompt; its last chunk moves it to decoding. */
+    private void prefillOneChunk() {
+        if (prefilling.isEmpty()) {
+            return;
+        }
+        Sequence s = prefilling.getFirst();
+        GenerationRequest r = s.request();
+        int[] prompt = r.promptIds();
+        int from = s.prefilled;
+        int n = Math.min(prefillChunk, prompt.length - from);
+        boolean last = from + n == prompt.length;
+        try {
+            hooks.beforePrefillChunk(r, from, n);
+            transformer.forward(prompt, from, n, s.cache, last ? s.logits : null, null);
+            s.recordFed(prompt, from, n);
+            s.prefilled += n;
+            if (!last) {
+                return;
+            }
+            s.cache.endPrefill();
+            long shrunk = s.cache.bytes() + (long) r.maxTokens() * denseBytesPerToken;
+            if (shrunk < s.reservation) {
+                budget.adjust(s.reservation, shrunk);
+                s.reservation = shrunk;
+            }
+            prefilling.removeFirst();
+            metrics.prompt(prompt.length, s.reusedPrefix);
+            active.add(s);
+        } catch (RuntimeException | Error e) {
+            prefilling.remove(s);
+            sequenceFailed(s, "prefill", e);
+        }
+    }
+
+    /** Samples one token for every decoding sequence, retires the finished, feeds the rest as one batch. */
     private void step() {
         stepTokens = 0;
         List<Sequence> feed = new ArrayList<>(active.size());
         for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
-            StopReason end = sampleOne(s);
-            if (end != null) {
+            StopReason end;
+            try {
+                end = sampleOne(s);
+            } catch (RuntimeException | Error e) {
                 it.remove();
-                finish(s, end);
-            } else {
+                sequenceFailed(s, "sampling", e);
+                continue;
+            }
+            if (end == null) {
                 feed.add(s);
+            } else {
+                it.remove();
+                end(s, end);
             }
         }
         int vocab = model.config().vocabSize();
@@ -240,17 +458,21 @@ public final class Scheduler implements AutoCloseable {
             int n = batch.size();
             int[] tokens = new int[n];
             CompressedKvCache[] caches = new CompressedKvCache[n];
+            List<GenerationRequest> requests = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 tokens[i] = batch.get(i).pending;
                 caches[i] = batch.get(i).cache;
+                requests.add(batch.get(i).request());
             }
             float[] logits = new float[n * vocab];
             try {
+                hooks.beforeDecodeBatch(requests);
                 transformer.forwardBatch(tokens, caches, logits);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // One forward computed every row: no telling whose input broke it, so the whole batch ends.
                 for (Sequence s : batch) {
                     active.remove(s);
-                    fail(s, new ApiException(500, "server_error", "decode failed: " + e, null, null));
+                    sequenceFailed(s, "batched decode", e);
                 }
                 continue;
             }
@@ -268,6 +490,7 @@ public final class Scheduler implements AutoCloseable {
         if (s.handle.cancelled()) {
             return StopReason.CANCELLED;
         }
+        hooks.beforeSample(s.request(), s.stepper.produced());
         int before = s.stepper.produced();
         StopReason reason = s.stepper.step(s.logits, s.fed, s.fedLength, s.fedLength, contextLength,
                 text -> s.handle.post(new SequenceHandle.Text(text)));
@@ -278,6 +501,15 @@ public final class Scheduler implements AutoCloseable {
         return reason;
     }
 
+    /** Ends a sequence that left the scheduler's lists; a failure while ending it fails it instead. */
+    private void end(Sequence s, StopReason reason) {
+        try {
+            finish(s, reason);
+        } catch (RuntimeException | Error e) {
+            sequenceFailed(s, "finishing", e);
+        }
+    }
+
     private void finish(Sequence s, StopReason reason) {
         // after a stop string nothing more is shown; its own tokens count as produced, as OpenAI counts them
         if (reason != StopReason.CANCELLED) {
@@ -285,55 +517,99 @@ public final class Scheduler implements AutoCloseable {
         }
         budget.release(s.reservation);
         s.reservation = 0;
+        s.handle.post(new SequenceHandle.Finished(reason, s.request().promptIds().length, s.stepper.produced(), s.reusedPrefix));
         if (reason == StopReason.CANCELLED) {
             // The client is gone: free the KV now rather than keep a prefix nobody asked for.
             s.cache.clear();
-        } else {
-            prefixes.put(s.request().kvSpec(), s.fedIds(), s.cache);
+            return;
         }
-        s.handle.post(new SequenceHandle.Finished(reason, s.request().promptIds().length, s.stepper.produced(), s.reusedPrefix));
+        try {
+            prefixes.put(s.request().kvSpec(), s.fedIds(), s.cache);
+        } catch (RuntimeException | Error e) {
+            // The answer is complete; losing the reusable prefix only costs a later prefill.
+            LOG.warn("could not keep a finished cache for prefix reuse", e);
+        }
     }
 
+    private void sequenceFailed(Sequence s, String during, Throwable e) {
+        LOG.warn("a sequence failed during {}; ending it alone", during, e);
+        metrics.sequenceFailed();
+        fail(s, ApiException.internal(during + " failed: " + e));
+    }
+
+    /** Releases what {@code s} holds and ends it with {@code error}; never throws. */
     private void fail(Sequence s, ApiException error) {
-        budget.release(s.reservation);
-        s.reservation = 0;
-        s.cache.clear();
+        if (s.reservation > 0) {
+            budget.release(s.reservation);
+            s.reservation = 0;
+        }
+        try {
+            s.cache.clear();
+        } catch (RuntimeException | Error e) {
+            LOG.warn("could not free a failed sequence's cache", e);
+        }
         s.handle.post(new SequenceHandle.Failed(error));
+    }
+
+    private void failInFlight(ApiException error) {
+        for (Sequence s : prefilling) {
+            fail(s, error);
+        }
+        for (Sequence s : active) {
+            fail(s, error);
+        }
+        prefilling.clear();
+        active.clear();
     }
 
     private void publish() {
         long inUse = 0;
+        for (Sequence s : prefilling) {
+            inUse += s.cache.bytes();
+        }
         for (Sequence s : active) {
             inUse += s.cache.bytes();
         }
         int queued;
         synchronized (lock) {
             queued = queue.size();
+            inFlight = prefilling.size() + active.size();
+            lock.notifyAll();
         }
-        metrics.gauges(inUse, budget.reserved(), budget.prefixBytes(), prefixes.size(), active.size(), queued);
+        metrics.gauges(inUse, budget.reserved(), budget.prefixBytes(), prefixes.size(), active.size() + prefilling.size(),
+                prefilling.size(), queued);
     }
 
+    /** The loop ended (close, or death): nothing queued or in flight may be left without an answer. */
     private void shutdownAll() {
-        ApiException gone = new ApiException(503, "server_error", "the server is shutting down", null, "shutting_down");
+        Throwable broken = death;
+        ApiException gone = broken != null ? dead(broken) : shuttingDown();
         synchronized (lock) {
-            running = false;
+            state = State.STOPPED;
             for (SequenceHandle h : queue) {
                 h.post(new SequenceHandle.Failed(gone));
             }
             queue.clear();
+            lock.notifyAll();
         }
-        for (Sequence s : active) {
-            fail(s, gone);
+        failInFlight(gone);
+        try {
+            prefixes.clear();
+        } catch (RuntimeException | Error e) {
+            LOG.warn("could not free the prefix cache", e);
         }
-        active.clear();
-        prefixes.clear();
-        publish();
+        try {
+            publish();
+        } catch (RuntimeException | Error e) {
+            LOG.warn("could not publish final gauges", e);
+        }
+        metrics.schedulerUp(false);
     }
 
     @Override
     public void close() {
         synchronized (lock) {
-            running = false;
+            state = State.STOPPED;
             lock.notifyAll();
         }
         try {

@@ -18,6 +18,8 @@ final class Sequence {
     long reservation;
     /** Token sampled this step, to be fed in the batch. */
     int pending;
+    /** Prompt tokens in the cache so far; prefill is done when it reaches the prompt length. */
+    int prefilled;
 
     Sequence(SequenceHandle handle, CompressedKvCache cache, int[] cachedIds, TokenStepper stepper, int vocab, long reservation) {
         this.handle = handle;
@@ -28,6 +30,7 @@ final class Sequence {
         this.fed = Arrays.copyOf(cachedIds, Math.max(16, cachedIds.length + handle.request().promptIds().length
                 + handle.request().maxTokens()));
         this.fedLength = cachedIds.length;
+        this.prefilled = cachedIds.length;
         this.reservation = reservation;
     }
 

@@ -4,6 +4,7 @@ import dev.think4j.generate.StopReason;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The caller's side of one queued or running sequence. The scheduler posts events here and never
@@ -27,6 +28,8 @@ public final class SequenceHandle {
     private final GenerationRequest request;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled;
+    /** Set by the first terminal event: whatever path ends a sequence, its caller sees exactly one end. */
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     SequenceHandle(GenerationRequest request) {
         this.request = request;
@@ -45,8 +48,18 @@ public final class SequenceHandle {
         return cancelled;
     }
 
-    void post(Event e) {
+    /** Queues an event; text after the end and any second end are dropped (false), so failure paths may overlap. */
+    boolean post(Event e) {
+        if (e instanceof Text ? ended.get() : !ended.compareAndSet(false, true)) {
+            return false;
+        }
         events.add(e);
+        return true;
+    }
+
+    /** True once a terminal event was posted. */
+    public boolean ended() {
+        return ended.get();
     }
 
     /** The next event, or null after {@code timeoutMillis}. */

@@ -186,7 +186,7 @@ class NewcomerTest {
         assertThat(Float.parseFloat(generate.findOption("--top-p").defaultValue())).isEqualTo(RequestParser.DEFAULT_TOP_P);
         assertThat(Integer.parseInt(generate.findOption("--top-k").defaultValue())).isEqualTo(RequestParser.DEFAULT_TOP_K);
         assertThat(Float.parseFloat(generate.findOption("--min-p").defaultValue())).isEqualTo(RequestParser.DEFAULT_MIN_P);
-        RequestParser parser = new RequestParser(JSON, "m");
+        RequestParser parser = new RequestParser(JSON, "m", 5);
         ApiRequest bare = parser.completion("{\"model\":\"m\",\"prompt\":\"hi\"}");
         assertThat(bare.temperature()).isEqualTo(0.8f);
         assertThat(bare.topP()).isEqualTo(0.95f);

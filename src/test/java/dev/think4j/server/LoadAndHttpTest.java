@@ -177,4 +177,70 @@ class LoadAndHttpTest {
         SchedulerTest.await(() -> server.metrics().activeSequences() == 0 && server.metrics().kvReservedBytes() == 0);
         SchedulerTest.await(() -> server.metrics().requests(499) >= 1);
     }
+
+    /** One raw HTTP exchange on its own connection: status, lower-cased headers and body. */
+    record RawResponse(int status, java.util.Map<String, String> headers, String body) {
+    }
+
+    private static RawResponse raw(String requestHead) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(requestHead.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            byte[] all = socket.getInputStream().readAllBytes();
+            String text = new String(all, StandardCharsets.UTF_8);
+            int split = text.indexOf("\r\n\r\n");
+            String[] head = text.substring(0, split).split("\r\n");
+            java.util.Map<String, String> headers = new java.util.HashMap<>();
+            for (int i = 1; i < head.length; i++) {
+                int colon = head[i].indexOf(':');
+                headers.put(head[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), head[i].substring(colon + 1).trim());
+            }
+            return new RawResponse(Integer.parseInt(head[0].split(" ")[1]), headers, text.substring(split + 4));
+        }
+    }
+
+    private static void assertJsonError(RawResponse r, int status, String code) throws Exception {
+        assertThat(r.status()).as(r.toString()).isEqualTo(status);
+        assertThat(r.headers().get("content-type")).as(r.toString()).startsWith("application/json");
+        JsonNode e = JSON.readTree(r.body()).get("error");
+        assertThat(e).as(r.body()).isNotNull();
+        assertThat(e.get("message").asText()).isNotBlank();
+        assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(e.get("code").asText()).isEqualTo(code);
+    }
+
+    @Test
+    void errorsJettyAnswersItselfAndWrongMethodsAreOpenAiJson() throws Exception {
+        assertJsonError(raw("GET /v1/models%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 400, "bad_request");
+        assertJsonError(raw("GET /v1/" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 414,
+                "uri_too_long");
+        assertJsonError(raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(10_000) + "\r\nConnection: close\r\n\r\n"),
+                431, "headers_too_large");
+        assertJsonError(raw("GET /health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\nConnection: close\r\n\r\n"), 400,
+                "bad_request");
+        RawResponse wrongMethod = raw("GET /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertJsonError(wrongMethod, 405, "method_not_allowed");
+        assertThat(wrongMethod.headers().get("allow")).contains("POST");
+        assertJsonError(raw("DELETE /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 405, "method_not_allowed");
+        assertJsonError(raw("GET /v1/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 404, "unknown_url");
+        // The server still serves afterwards.
+        assertThat(whole("Once upon a time", 3)).isNotEmpty();
+    }
+
+    @Test
+    void aKvSpecThatDoesNotFitTheModelIsA400NotA500() throws Exception {
+        int layers = TestModel.MODEL.config().layers();
+        String bad = JSON.createObjectNode().put("model", TestModel.ID).put("prompt", "Once upon a time").put("max_tokens", 4)
+                .put("kv", "think:k=0.5,layers=0.5/0.5").toString();
+        HttpResponse<String> r = post("/v1/completions", bad);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(error(r).get("param").asText()).isEqualTo("kv");
+        assertThat(error(r).get("code").asText()).isEqualTo("invalid_kv_spec");
+        assertThat(error(r).get("message").asText()).contains("layers=", layers + " layers");
+        String good = JSON.createObjectNode().put("model", TestModel.ID).put("prompt", "Once upon a time").put("max_tokens", 4)
+                .put("kv", "think:k=0.5,layers=" + String.join("/", java.util.Collections.nCopies(layers, "0.5"))).toString();
+        assertThat(post("/v1/completions", good).statusCode()).isEqualTo(200);
+    }
 }

@@ -171,4 +171,96 @@ class SchedulerTest {
             assertThat(metrics.kvPrefixBytes()).as("only the second cache is kept").isLessThanOrEqualTo(one);
         }
     }
+
+    /** Records, in order, which sequence sampled and which prompt chunk went through, with times. */
+    static final class Recorder implements SchedulerHooks {
+        record Event(GenerationRequest request, boolean prefill, int from, int n, long nanos) {
+        }
+
+        final List<Event> events = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void beforeSample(GenerationRequest request, int produced) {
+            events.add(new Event(request, false, produced, 1, System.nanoTime()));
+        }
+
+        @Override
+        public void beforePrefillChunk(GenerationRequest request, int from, int n) {
+            events.add(new Event(request, true, from, n, System.nanoTime()));
+        }
+
+        long samples(GenerationRequest r) {
+            synchronized (events) {
+                return events.stream().filter(e -> e.request() == r && !e.prefill()).count();
+            }
+        }
+    }
+
+    /** Longest wait between two tokens of {@code stream} that overlaps the prefill of {@code prompt}. */
+    static long maxGapDuringPrefill(List<Recorder.Event> events, GenerationRequest stream, GenerationRequest prompt) {
+        long prefillStart = events.stream().filter(e -> e.request() == prompt && e.prefill()).mapToLong(Recorder.Event::nanos)
+                .min().orElseThrow();
+        long prefillEnd = events.stream().filter(e -> e.request() == prompt && !e.prefill()).mapToLong(Recorder.Event::nanos)
+                .min().orElseThrow();
+        long[] t = events.stream().filter(e -> e.request() == stream && !e.prefill()).mapToLong(Recorder.Event::nanos).toArray();
+        long max = 0;
+        for (int i = 1; i < t.length; i++) {
+            if (t[i] >= prefillStart && t[i - 1] <= prefillEnd) {
+                max = Math.max(max, t[i] - t[i - 1]);
+            }
+        }
+        return max;
+    }
+
+    @Test
+    void aLongPromptIsFedInChunksBetweenDecodeStepsAndDecodesAsInOnePiece() throws Exception {
+        int[] longPrompt = CapacityBench.prompt(TestModel.TOKENIZER, 2000);
+        GenerationResult longRef;
+        GenerationResult streamRef;
+        try (Session session = new Session(TestModel.MODEL, TestModel.TOKENIZER, KvPolicy.none(), CTX, 64)) {
+            longRef = session.generate(longPrompt, 8, SamplerConfig.greedy(), List.of(), null, null);
+        }
+        try (Session session = new Session(TestModel.MODEL, TestModel.TOKENIZER, KvPolicy.none(), CTX, 64)) {
+            streamRef = session.generate(TestModel.TOKENIZER.encode("Once upon a time", true, false), 300,
+                    SamplerConfig.greedy(), List.of(), null, null);
+        }
+        // 4096 feeds the whole prompt in one piece (how the scheduler worked before chunking): the baseline.
+        // It runs second, so the chunked round pays for the cold JIT.
+        long[] gaps = new long[2];
+        int[] chunkSizes = {256, 4096};
+        for (int round = 0; round < 2; round++) {
+            int chunk = chunkSizes[round];
+            Metrics metrics = new Metrics(1L << 26);
+            try (Scheduler s = new Scheduler(TestModel.MODEL, TestModel.TOKENIZER, 1L << 26, 8, 8, CTX, 0, chunk, metrics)) {
+                Recorder rec = new Recorder();
+                s.hooks(rec);
+                GenerationRequest stream = greedy("Once upon a time", 300, "full");
+                SequenceHandle streamHandle = s.submit(stream);
+                await(() -> rec.samples(stream) >= 20);
+                GenerationRequest prompt = new GenerationRequest(longPrompt, 8, SamplerConfig.greedy(), List.of(), new int[0], "full");
+                Outcome longOut = drain(s.submit(prompt));
+                Outcome streamOut = drain(streamHandle);
+                assertThat(longOut.text()).as("chunked prefill decodes as the one-piece session").isEqualTo(longRef.text());
+                assertThat(streamOut.text()).as("the interleaved stream is unchanged").isEqualTo(streamRef.text());
+                assertThat(streamOut.finished().reason()).as("the stream outlives the prefill").isEqualTo(StopReason.LENGTH);
+                List<Recorder.Event> events = List.copyOf(rec.events);
+                List<Recorder.Event> chunks = events.stream().filter(e -> e.request() == prompt && e.prefill()).toList();
+                int expected = chunk >= longPrompt.length ? 1 : (longPrompt.length + chunk - 1) / chunk;
+                assertThat(chunks).hasSize(expected);
+                assertThat(chunks.stream().mapToInt(Recorder.Event::n).sum()).isEqualTo(longPrompt.length);
+                // Between two chunks of the prompt the running stream got a token: it waited one chunk at most.
+                for (int i = 1; i < chunks.size(); i++) {
+                    int a = events.indexOf(chunks.get(i - 1));
+                    int b = events.indexOf(chunks.get(i));
+                    assertThat(events.subList(a, b).stream().filter(e -> e.request() == stream).count())
+                            .as("stream tokens between prompt chunks " + (i - 1) + " and " + i).isEqualTo(1);
+                }
+                gaps[round] = maxGapDuringPrefill(events, stream, prompt);
+                await(() -> metrics.activeSequences() == 0 && metrics.kvBytesInUse() == 0 && metrics.kvReservedBytes() == 0);
+            }
+        }
+        // A figure for the record, not an assertion: timings on a shared machine are not reproducible.
+        System.out.printf("max inter-token gap of a running stream while a %d-token prompt is admitted: whole prompt %.1f ms,"
+                + " 256-token chunks %.1f ms%n", longPrompt.length, gaps[1] / 1e6, gaps[0] / 1e6);
+    }
 }
