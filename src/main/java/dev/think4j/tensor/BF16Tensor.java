@@ -1,6 +1,7 @@
 package dev.think4j.tensor;
 
 import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.I;
 import static dev.think4j.tensor.Kernels.L;
 import static dev.think4j.tensor.Kernels.S;
 import static dev.think4j.tensor.Kernels.SHORT;
@@ -8,6 +9,7 @@ import static dev.think4j.tensor.Kernels.SHORT;
 import dev.think4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -48,7 +50,7 @@ public final class BF16Tensor extends FloatTensor {
             for (; i < upper; i += L) {
                 ShortVector h = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
                 // Sign extension into the int lane is harmless: the shift pushes those bits out.
-                FloatVector w = Kernels.shortsToInts(h).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector w = ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
             result = dev.think4j.kv.VectorMath.sumLanes(acc);

@@ -1,6 +1,7 @@
 package dev.think4j.tensor;
 
 import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.I;
 import static dev.think4j.tensor.Kernels.L;
 import static dev.think4j.tensor.Kernels.S;
 import static dev.think4j.tensor.Kernels.SHORT;
@@ -52,7 +53,7 @@ public final class F16Tensor extends FloatTensor {
             int upper = n - n % L;
             for (; i < upper; i += L) {
                 ShortVector h = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
-                acc = toFloats(Kernels.shortsToInts(h)).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+                acc = toFloats(((IntVector) h.castShape(I, 0))).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
             result = dev.think4j.kv.VectorMath.sumLanes(acc);
         }

@@ -9,6 +9,7 @@ import dev.think4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -49,8 +50,8 @@ public final class IQ4_NLTensor extends QuantizedTensor {
             FloatVector dv = FloatVector.broadcast(F, dl);
             for (int j = 0; j < 16; j += L) {
                 ByteVector b = ByteVector.fromMemorySegment(B, data, q + j, ByteOrder.LITTLE_ENDIAN);
-                Kernels.bytesToFloats(lookup(b.and((byte) 0xF))).mul(dv).intoArray(out, o + j);
-                Kernels.bytesToFloats(lookup(Kernels.shr(b, 4).and((byte) 0xF))).mul(dv).intoArray(out, o + 16 + j);
+                ((FloatVector) lookup(b.and((byte) 0xF)).castShape(F, 0)).mul(dv).intoArray(out, o + j);
+                ((FloatVector) lookup(b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF)).castShape(F, 0)).mul(dv).intoArray(out, o + 16 + j);
             }
         } else {
             for (int j = 0; j < 16; j++) {
@@ -66,8 +67,8 @@ public final class IQ4_NLTensor extends QuantizedTensor {
         FloatVector blk = FloatVector.zero(F);
         for (int j = 0; j < 16; j += L) {
             ByteVector b = ByteVector.fromMemorySegment(B, data, q + j, ByteOrder.LITTLE_ENDIAN);
-            FloatVector lo = Kernels.bytesToFloats(lookup(b.and((byte) 0xF)));
-            FloatVector hi = Kernels.bytesToFloats(lookup(Kernels.shr(b, 4).and((byte) 0xF)));
+            FloatVector lo = ((FloatVector) lookup(b.and((byte) 0xF)).castShape(F, 0));
+            FloatVector hi = ((FloatVector) lookup(b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF)).castShape(F, 0));
             blk = lo.fma(FloatVector.fromArray(F, x, xo + j), blk);
             blk = hi.fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
         }

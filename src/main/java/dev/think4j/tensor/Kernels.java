@@ -2,11 +2,6 @@ package dev.think4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,6 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  * and conversions never need part shuffles. The kernels assume L is 8 or 16 (AVX2 / AVX-512);
  * other widths fall back to block decoding, which is slower but still correct.
  * The width comes from {@link Vectors}; {@code -Dthink4j.vector.bits=512} selects the 16-lane path.
+ *
+ * <p>Kernels write their lane conversions ({@code castShape}, {@code convertShape}) inline rather
+ * than through small helpers here: the Vector API's own methods are force-inlined, ours are not,
+ * and once a large kernel has spent C2's inlining budget a helper stays a real call whose vector
+ * arguments and results go through the API's Java fallback. On a Q4_K_M file (Q4_K and Q6_K
+ * kernels in one process) that made decode 5x slower and produced gigabytes of garbage per minute.
  */
 final class Kernels {
     static final VectorSpecies<Float> F;
@@ -50,40 +51,7 @@ final class Kernels {
     private Kernels() {
     }
 
-    /**
-     * Shifts every byte right by n (result must be masked by the caller): x86 has no byte-lane
-     * shifts, so shifting the same bits as int lanes is one instruction where a byte shift is several.
-     */
-    static ByteVector shr(ByteVector v, int n) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
-    }
-
-    /** Byte-wise left shift for values whose shifted bits stay inside their byte. */
-    static ByteVector shl(ByteVector v, int n) {
-        return v.lanewise(VectorOperators.LSHL, n);
-    }
-
     static float f16(MemorySegment seg, long byteOffset) {
         return Float.float16ToFloat(seg.get(SHORT, byteOffset));
-    }
-
-    static FloatVector bytesToFloats(ByteVector v) {
-        return (FloatVector) v.castShape(F, 0);
-    }
-
-    static IntVector bytesToUnsignedInts(ByteVector v) {
-        return (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
-
-    static IntVector bytesToInts(ByteVector v) {
-        return (IntVector) v.castShape(I, 0);
-    }
-
-    static FloatVector intsToFloats(IntVector v) {
-        return (FloatVector) v.castShape(F, 0);
-    }
-
-    static IntVector shortsToInts(ShortVector v) {
-        return (IntVector) v.castShape(I, 0);
     }
 }

@@ -9,6 +9,7 @@ import dev.think4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -65,8 +66,8 @@ public final class Q2_KTensor extends QuantizedTensor {
                 FloatVector dv = FloatVector.broadcast(F, dl);
                 FloatVector mv = FloatVector.broadcast(F, ml);
                 for (int l = 0; l < 16; l += L) {
-                    ByteVector b = Kernels.shr(ByteVector.fromMemorySegment(B, data, q + l, ByteOrder.LITTLE_ENDIAN), shift).and((byte) 3);
-                    Kernels.bytesToFloats(b).mul(dv).sub(mv).intoArray(out, y + l);
+                    ByteVector b = ByteVector.fromMemorySegment(B, data, q + l, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) 3);
+                    ((FloatVector) b.castShape(F, 0)).mul(dv).sub(mv).intoArray(out, y + l);
                 }
             } else {
                 for (int l = 0; l < 16; l++) {
@@ -96,8 +97,8 @@ public final class Q2_KTensor extends QuantizedTensor {
                         int sc = data.get(BYTE, base + s0 + 2 * j) & 0xFF;
                         FloatVector dl = FloatVector.broadcast(F, d * (sc & 0xF));
                         FloatVector ml = FloatVector.broadcast(F, -dmin * (sc >> 4));
-                        ByteVector qj = j == 0 ? q.and((byte) 3) : Kernels.shr(q, 2 * j).and((byte) 3);
-                        FloatVector w = Kernels.bytesToFloats(qj).fma(dl, ml);
+                        ByteVector qj = j == 0 ? q.and((byte) 3) : q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes().and((byte) 3);
+                        FloatVector w = ((FloatVector) qj.castShape(F, 0)).fma(dl, ml);
                         acc = w.fma(FloatVector.fromArray(F, x, xo + 128 * h + 32 * j + l), acc);
                     }
                 }

@@ -84,9 +84,9 @@ public final class Q3_KTensor extends QuantizedTensor {
                 // q - 4 is formed exactly in byte lanes, so dl * it rounds once, as in ggml.
                 FloatVector dv = FloatVector.broadcast(F, dl);
                 for (int l = 0; l < 16; l += L) {
-                    ByteVector lo = Kernels.shr(ByteVector.fromMemorySegment(B, data, q + l, ByteOrder.LITTLE_ENDIAN), 2 * j).and((byte) 3);
+                    ByteVector lo = ByteVector.fromMemorySegment(B, data, q + l, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes().and((byte) 3);
                     ByteVector hmv = ByteVector.fromMemorySegment(B, data, hm + l, ByteOrder.LITTLE_ENDIAN);
-                    Kernels.bytesToFloats(minus4(lo, hmv, 4 * h + j)).mul(dv).intoArray(out, y + l);
+                    ((FloatVector) minus4(lo, hmv, 4 * h + j).castShape(F, 0)).mul(dv).intoArray(out, y + l);
                 }
             } else {
                 for (int l = 0; l < 16; l++) {
@@ -118,8 +118,8 @@ public final class Q3_KTensor extends QuantizedTensor {
                     int s0 = 8 * h + l / 16;
                     for (int j = 0; j < 4; j++) {
                         FloatVector dl = FloatVector.broadcast(F, scales[s0 + 2 * j]);
-                        ByteVector lo = j == 0 ? q.and((byte) 3) : Kernels.shr(q, 2 * j).and((byte) 3);
-                        FloatVector w = Kernels.bytesToFloats(minus4(lo, hm, 4 * h + j)).mul(dl);
+                        ByteVector lo = j == 0 ? q.and((byte) 3) : q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes().and((byte) 3);
+                        FloatVector w = ((FloatVector) minus4(lo, hm, 4 * h + j).castShape(F, 0)).mul(dl);
                         acc = w.fma(FloatVector.fromArray(F, x, xo + 128 * h + 32 * j + l), acc);
                     }
                 }

@@ -3,6 +3,7 @@ package dev.think4j.tensor;
 import static dev.think4j.tensor.Kernels.B;
 import static dev.think4j.tensor.Kernels.BYTE;
 import static dev.think4j.tensor.Kernels.F;
+import static dev.think4j.tensor.Kernels.I;
 import static dev.think4j.tensor.Kernels.L;
 
 import dev.think4j.gguf.GgmlType;
@@ -91,9 +92,9 @@ public final class Q4_0Tensor extends QuantizedTensor {
         for (int b = 0; b < blocks; b++) {
             long base = (firstBlock + b) * BYTES;
             int xo = xOffset + b * 32;
-            IntVector q = Kernels.bytesToUnsignedInts(ByteVector.fromMemorySegment(B, data, base + 2, ByteOrder.LITTLE_ENDIAN));
-            FloatVector lo = Kernels.intsToFloats(q.and(0xF));
-            FloatVector hi = Kernels.intsToFloats(q.lanewise(VectorOperators.LSHR, 4));
+            IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, data, base + 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
+            FloatVector lo = ((FloatVector) q.and(0xF).castShape(F, 0));
+            FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0));
             FloatVector blk = lo.mul(FloatVector.fromArray(F, x, xo));
             blk = hi.fma(FloatVector.fromArray(F, x, xo + 16), blk);
             float d = Kernels.f16(data, base);
@@ -112,9 +113,9 @@ public final class Q4_0Tensor extends QuantizedTensor {
             int xo = xOffset + b * 32;
             FloatVector blk = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
-                IntVector q = Kernels.bytesToUnsignedInts(ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN));
-                blk = Kernels.intsToFloats(q.and(0xF)).fma(FloatVector.fromArray(F, x, xo + j), blk);
-                blk = Kernels.intsToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
+                IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
+                blk = ((FloatVector) q.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
+                blk = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
             }
             float d = Kernels.f16(data, base);
             acc = blk.fma(FloatVector.broadcast(F, d), acc);

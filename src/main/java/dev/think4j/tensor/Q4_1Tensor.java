@@ -9,6 +9,7 @@ import dev.think4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.FloatVector;
 
 /** Q4_1: blocks of 32 as {f16 d; f16 m; u8 qs[16]}; nibble order as Q4_0; value = q * d + m. */
@@ -66,8 +67,8 @@ public final class Q4_1Tensor extends QuantizedTensor {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 4 + j, ByteOrder.LITTLE_ENDIAN);
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
-                qx = Kernels.bytesToFloats(q.and((byte) 0xF)).fma(x0, qx);
-                qx = Kernels.bytesToFloats(Kernels.shr(q, 4).and((byte) 0xF)).fma(x1, qx);
+                qx = ((FloatVector) q.and((byte) 0xF).castShape(F, 0)).fma(x0, qx);
+                qx = ((FloatVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).castShape(F, 0)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);

@@ -11,6 +11,7 @@ import dev.think4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -69,12 +70,12 @@ public final class Q5_1Tensor extends QuantizedTensor {
             FloatVector sx = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 8 + j, ByteOrder.LITTLE_ENDIAN);
-                IntVector lo = Kernels.bytesToInts(q.and((byte) 0xF)).or(Q5_0Tensor.fifthBit(qh, j));
-                IntVector hi = Kernels.bytesToInts(Kernels.shr(q, 4).and((byte) 0xF)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
+                IntVector lo = ((IntVector) q.and((byte) 0xF).castShape(I, 0)).or(Q5_0Tensor.fifthBit(qh, j));
+                IntVector hi = ((IntVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).castShape(I, 0)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
-                qx = Kernels.intsToFloats(lo).fma(x0, qx);
-                qx = Kernels.intsToFloats(hi).fma(x1, qx);
+                qx = ((FloatVector) lo.castShape(F, 0)).fma(x0, qx);
+                qx = ((FloatVector) hi.castShape(F, 0)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);

@@ -57,7 +57,7 @@ public final class Q8_0Tensor extends QuantizedTensor {
             FloatVector blk = FloatVector.zero(F);
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                blk = Kernels.bytesToFloats(q).fma(FloatVector.fromArray(F, x, xo + j), blk);
+                blk = ((FloatVector) q.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
