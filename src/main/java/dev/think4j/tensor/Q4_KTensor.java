@@ -138,8 +138,8 @@ public final class Q4_KTensor extends QuantizedTensor {
      * applied once to its partial sum, and the min term is scalar through the prepared x sums.
      */
     private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
-        FloatVector accLo = FloatVector.zero(F);
-        FloatVector accHi = FloatVector.zero(F);
+        // Only one vector leaves the loop (see Q6_KTensor).
+        FloatVector acc = FloatVector.zero(F);
         float mins = 0f;
         for (int i = 0; i < blocks; i++) {
             long base = (firstBlock + i) * BYTES;
@@ -157,12 +157,12 @@ public final class Q4_KTensor extends QuantizedTensor {
                     lo = ((FloatVector) q.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
                     hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
                 }
-                accLo = lo.fma(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c)), accLo);
-                accHi = hi.fma(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c + 1)), accHi);
+                FloatVector chunk = lo.mul(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c)));
+                acc = acc.add(hi.fma(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c + 1)), chunk));
             }
             // One dependent step per block: a chain of eight per block bounded the whole kernel.
             mins = Math.fma(dmin, minTerm(b, c3, sums, i * 8), mins);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(accLo.add(accHi)) - mins;
+        return dev.think4j.kv.VectorMath.sumLanes(acc) - mins;
     }
 }

@@ -128,15 +128,17 @@ public final class Q6_KTensor extends QuantizedTensor {
      * prepared x sums. Four accumulators keep the four code streams' chains independent.
      */
     private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        FloatVector acc4 = FloatVector.zero(F);
-        FloatVector offsets = FloatVector.zero(F);
+        // Only one vector leaves the loop: combining several accumulators after it was compiled as
+        // the Vector API's Java fallback on real files (allocations on every row).
+        FloatVector acc = FloatVector.zero(F);
         for (int blk = 0; blk < blocks; blk++) {
             long base = (firstBlock + blk) * BYTES;
             int xb = xOffset + blk * 256;
             float d = Kernels.f16(data, base + 208);
+            FloatVector acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F);
+            FloatVector acc3 = FloatVector.zero(F);
+            FloatVector acc4 = FloatVector.zero(F);
             for (int half = 0; half < 2; half++) {
                 long ql = base + 64 * half;
                 long qh = base + 128 + 32 * half;
@@ -155,21 +157,22 @@ public final class Q6_KTensor extends QuantizedTensor {
                     FloatVector p2 = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 32));
                     FloatVector p3 = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 64));
                     FloatVector p4 = ((FloatVector) q4.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 96));
-                    acc1 = p1.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is)), acc1);
-                    acc2 = p2.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 2)), acc2);
-                    acc3 = p3.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 4)), acc3);
-                    acc4 = p4.fma(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 6)), acc4);
+                    acc1 = p1.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is)), acc1);
+                    acc2 = p2.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is + 2)), acc2);
+                    acc3 = p3.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is + 4)), acc3);
+                    acc4 = p4.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is + 6)), acc4);
                 }
             }
-            // The block's sixteen scales times its sixteen x sums, as vectors: a scalar chain of
-            // sixteen dependent multiply-adds per block cost more than all the code unpacking.
+            // The -32 offset: the block's sixteen scales times its sixteen x sums, as vectors (a scalar
+            // chain of sixteen dependent multiply-adds per block cost more than the unpacking).
             FloatVector off = FloatVector.zero(F);
             for (int k = 0; k < 16; k += L) {
                 IntVector scales = (IntVector) ByteVector.fromMemorySegment(B, data, base + 192 + k, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
                 off = ((FloatVector) scales.castShape(F, 0)).fma(FloatVector.fromArray(F, sums, blk * 16 + k), off);
             }
-            offsets = off.fma(FloatVector.broadcast(F, d), offsets);
+            FloatVector blockSum = acc1.add(acc2).add(acc3.add(acc4)).add(off.mul(FloatVector.broadcast(F, -32f)));
+            acc = blockSum.fma(FloatVector.broadcast(F, d), acc);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc1.add(acc2).add(acc3.add(acc4)).sub(offsets.mul(32f)));
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
     }
 }
