@@ -40,7 +40,7 @@ public final class ChannelsCommand implements Callable<Integer> {
             throw new Think4jException("channels needs --kv with a pruning term, e.g. --kv think:0.5");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tok = Tokenizer.fromGguf(model.gguf());
             int[] ids = tok.encode(prompt, true, false);
             int ctx = modelOptions.contextLength(model.config().contextLength());

@@ -79,7 +79,7 @@ public final class GenerateCommand implements Callable<Integer> {
         SamplerConfig samplerConfig = sampling.config();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             int[] ids = tokenizer.encode(prompt, !noBos, false);
             Session session = new Session(model, tokenizer, policy, modelOptions.contextLength(model.config().contextLength()),

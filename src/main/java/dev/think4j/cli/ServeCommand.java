@@ -81,7 +81,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new Think4jException("--port must be in 0..65535, got " + port);
         }
         PrintWriter err = spec.commandLine().getErr();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             if (bench) {
                 return bench(model, tokenizer, budget);
