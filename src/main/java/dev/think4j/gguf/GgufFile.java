@@ -390,7 +390,7 @@ public final class GgufFile implements AutoCloseable {
             return DEFAULT_ALIGNMENT;
         }
         if (!isInteger(type)) {
-            throw error("general.alignment must be an unsigned integer, but is " + type + " (" + value + ")");
+            throw error("general.alignment must be an unsigned integer, but is " + type + " (" + printable(String.valueOf(value)) + ")");
         }
         long a = ((Number) value).longValue();
         if (a <= 0 || a > MAX_ALIGNMENT || Long.bitCount(a) != 1) {

@@ -29,7 +29,7 @@ public final class TensorCheck {
             }
             long bad = firstNonFinite(tensor);
             if (bad >= 0) {
-                throw new Think4jException(gguf.path() + ": tensor '" + t.name() + "' holds a non-finite value ("
+                throw new Think4jException(gguf.path() + ": tensor '" + GgufFile.printable(t.name()) + "' holds a non-finite value ("
                         + tensor.getFloat(bad) + ") at element " + bad + " (found by --check-tensors)");
             }
         }

@@ -87,6 +87,24 @@ class HostileFilesTest {
         }
     }
 
+    /** --check-tensors is a model option of every command that loads one, not only of generate. */
+    @Test
+    void checkTensorsReachesTheOtherCommands() throws IOException {
+        Path p = dir.resolve("nan.gguf");
+        Files.write(p, HostileFiles.poison(SEED.copy(), "blk.4.ffn_up.weight", 7, Float.NaN).build());
+        Path text = Files.writeString(dir.resolve("docs.txt"), "Once upon a time there was a cat.");
+        String expected = "tensor 'blk.4.ffn_up.weight' holds a non-finite value (NaN) at element 7";
+        String m = p.toString();
+        assertCleanRejection(CliRunner.run("bench", "-m", m, "-p", "4", "-n", "2", "-r", "1", "--check-tensors"), expected);
+        assertCleanRejection(CliRunner.run("eval", "ppl", "--model", m, "--text", text.toString(), "--check-tensors"), expected);
+        assertCleanRejection(CliRunner.run("eval", "sweep", "--model", m, "--text", text.toString(), "--methods", "none",
+                "--out", dir.resolve("sweep").toString(), "--check-tensors"), expected);
+        assertCleanRejection(CliRunner.run("channels", "--model", m, "--prompt", "Once", "--kv", "think:0.5", "--check-tensors"), expected);
+        assertCleanRejection(CliRunner.run("serve", "--model", m, "--port", "0", "--check-tensors"), expected);
+        // chat reads its turns from stdin; the model is loaded (and checked) before the first one
+        assertCleanRejection(CliRunner.run("chat", "--model", m, "--check-tensors"), expected);
+    }
+
     /** The tokenizer-only files of ../shared say they have no weights instead of naming a missing tensor. */
     @Test
     void vocabularyOnlyFileHasNoWeights() {

@@ -72,7 +72,7 @@ class GgufFileTest {
     void alignmentMustBeAnIntegerPowerOfTwoThatFits() throws IOException {
         assertRejected(SEED.copy().putF32("general.alignment", 32f).build(), "must be an unsigned integer, but is FLOAT32");
         assertRejected(SEED.copy().put("general.alignment", GgufImage.FLOAT64, GgufImage.f64(32)).build(), "but is FLOAT64");
-        assertRejected(SEED.copy().putString("general.alignment", "32").build(), "but is STRING");
+        assertRejected(SEED.copy().putString("general.alignment", "3\n2\u0000").build(), "but is STRING (3\\x0a2\\x00)");
         // read as an int this was 32: a file laid out at 32 that claims another alignment
         assertRejected(SEED.copy().put("general.alignment", GgufImage.UINT64, GgufImage.u64((1L << 32) + 32)).build(),
                 "got 4294967328");
