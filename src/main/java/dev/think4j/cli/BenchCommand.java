@@ -34,6 +34,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "GGUF model (default: bundled stories260K)")
     Path model;
 
+    @Option(names = "--check-tensors", description = "at load, scan every weight for NaN or infinite values and name "
+            + "the first bad tensor (reads the whole file; as llama.cpp's --check-tensors)")
+    boolean checkTensors;
+
     @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", paramLabel = "N",
             description = "prefill sizes, 0 to skip (default: ${DEFAULT-VALUE})")
     List<Integer> prompt;
@@ -100,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Path modelPath = model != null ? model : DefaultModel.path();
         List<BenchResult> results = new ArrayList<>();
-        try (Model m = Model.load(modelPath)) {
+        try (Model m = Model.load(modelPath, checkTensors)) {
             int context = m.config().contextLength();
             List<Integer> depths = new ArrayList<>();
             for (int d : depth) {

@@ -48,7 +48,7 @@ public final class ChannelsCommand implements Callable<Integer> {
         String text = prompt != null ? prompt : dev.think4j.eval.TextFiles.readUtf8(promptFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tok = Tokenizer.fromGguf(model.gguf());
             int[] ids = tok.encode(text, true, false);
             int ctx = modelOptions.contextLength(model.config(), err);

@@ -50,7 +50,7 @@ public final class ChatCommand implements Callable<Integer> {
         KvPolicy policy = modelOptions.policy();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             String template = model.gguf().getString("tokenizer.chat_template", null);
             ChatFormat format = ChatFormat.detect(template, tokenizer);

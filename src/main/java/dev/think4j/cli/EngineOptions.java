@@ -1,6 +1,7 @@
 package dev.think4j.cli;
 
 import dev.think4j.Think4jException;
+import dev.think4j.model.Model;
 import dev.think4j.tensor.Parallel;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -21,8 +22,16 @@ abstract class EngineOptions {
             description = "prefill chunk size in tokens (default: ${DEFAULT-VALUE})")
     int chunk;
 
+    @Option(names = "--check-tensors", description = "at load, scan every weight for NaN or infinite values and name "
+            + "the first bad tensor (reads the whole file; as llama.cpp's --check-tensors)")
+    boolean checkTensors;
+
     Path modelPath() {
         return model != null ? model : DefaultModel.path();
+    }
+
+    Model loadModel() {
+        return Model.load(modelPath(), checkTensors);
     }
 
     /** Validates --threads and --chunk and sizes the worker pool. */

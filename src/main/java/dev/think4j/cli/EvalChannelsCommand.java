@@ -61,7 +61,7 @@ public final class EvalChannelsCommand implements Callable<Integer> {
         Report report = new Report("think4j eval channels");
         ObjectNode summary = GenerationEvalCommand.object();
         summary.put("task", "channels");
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tok = Tokenizer.fromGguf(model.gguf());
             int[] ids = tok.encode(input.text(), true, false);
             if (ids.length > model.config().contextLength()) {

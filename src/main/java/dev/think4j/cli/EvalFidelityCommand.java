@@ -58,7 +58,7 @@ public final class EvalFidelityCommand implements Callable<Integer> {
         Report report = new Report("think4j eval fidelity");
         List<Charts.Series> outSeries = new ArrayList<>();
         List<Charts.Series> logitSeries = new ArrayList<>();
-        try (Model model = Model.load(modelOptions.modelPath()); ResultLog log = new ResultLog(dir)) {
+        try (Model model = modelOptions.loadModel(); ResultLog log = new ResultLog(dir)) {
             Tokenizer tok = Tokenizer.fromGguf(model.gguf());
             int[] ids = tok.encode(input.text(), true, false);
             report.bullet("model", modelOptions.modelPath()).bullet("prompt tokens", ids.length).bullet("probe tokens", probe).paragraph("");

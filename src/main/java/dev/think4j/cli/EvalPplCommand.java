@@ -72,7 +72,7 @@ public final class EvalPplCommand implements Callable<Integer> {
             err.println("note: without --compress-after the cache is never compressed before scoring; --kv " + policy.spec()
                     + " has no effect on this perplexity");
         }
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             Perplexity ppl = new Perplexity(model, tokenizer, modelOptions.chunk);
             Progress progress = new Progress(err, "ppl " + policy.spec(), docs.size(), true);

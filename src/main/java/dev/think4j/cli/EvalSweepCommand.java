@@ -37,6 +37,10 @@ public final class EvalSweepCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "GGUF model file (default: the bundled model)")
     Path model;
 
+    @Option(names = "--check-tensors", description = "at load, scan every weight for NaN or infinite values and name "
+            + "the first bad tensor (reads the whole file; as llama.cpp's --check-tensors)")
+    boolean checkTensors;
+
     @Option(names = {"--spec", "--kv"}, split = ";", paramLabel = "SPEC", description = "explicit specs (repeat or separate by ';')")
     List<String> specs = new ArrayList<>();
 
@@ -92,7 +96,7 @@ public final class EvalSweepCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("eval-out", "sweep");
         PrintWriter o = spec.commandLine().getOut();
         List<ObjectNode> rows = new ArrayList<>();
-        try (Model m = Model.load(model != null ? model : DefaultModel.path()); ResultLog log = new ResultLog(dir)) {
+        try (Model m = Model.load(model != null ? model : DefaultModel.path(), checkTensors); ResultLog log = new ResultLog(dir)) {
             Perplexity ppl = new Perplexity(m, Tokenizer.fromGguf(m.gguf()), chunk);
             Progress progress = new Progress(spec.commandLine().getErr(), "sweep", policies.size(), true);
             int done = 0;

@@ -84,7 +84,7 @@ public final class GenerateCommand implements Callable<Integer> {
         SamplerConfig samplerConfig = sampling.config();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             int[] ids = tokenizer.encode(prompt, !noBos, false);
             int ctx = modelOptions.contextLength(model.config(), err);

@@ -61,7 +61,7 @@ abstract class GenerationEvalCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter o = spec.commandLine().getOut();
         Path dir = outDir();
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tok = Tokenizer.fromGguf(model.gguf());
             int ctx = modelOptions.contextLength(model.config().contextLength());
             List<Example> examples = examples(tok, ctx);

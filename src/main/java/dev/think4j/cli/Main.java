@@ -39,6 +39,11 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    /** Messages quote text from files and requests: line breaks there must not split the one error line. */
+    static String oneLine(String message) {
+        return message == null ? "" : message.replace("\r", "\\r").replace("\n", "\\n").replaceAll("\\p{Cntrl}", "?");
+    }
+
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -48,7 +53,7 @@ public final class Main implements Runnable {
             }
             PrintWriter err = cmd.getErr();
             if (t instanceof Think4jException) {
-                err.println("error: " + t.getMessage());
+                err.println("error: " + oneLine(t.getMessage()));
                 err.flush();
                 return EXIT_USER_ERROR;
             }

@@ -100,7 +100,7 @@ public final class ServeCommand implements Callable<Integer> {
             // before the model loads: a busy port should fail at once, not after a long load
             checkPortFree(host, port);
         }
-        try (Model model = Model.load(modelOptions.modelPath())) {
+        try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             if (bench) {
                 return bench(model, tokenizer, budget);

@@ -115,6 +115,7 @@ public final class Session implements AutoCloseable {
         long t0 = System.nanoTime();
         transformer.forward(promptIds, 0, promptIds.length, cache, logits, null);
         record(promptIds);
+        Logits.requireFinite(logits, 0, vocab, historyLength);
         cache.endPrefill();
         long t1 = System.nanoTime();
 
@@ -143,6 +144,7 @@ public final class Session implements AutoCloseable {
                 one[0] = stepper.token();
                 transformer.forward(one, 0, 1, cache, logits, null);
                 record(one);
+                Logits.requireFinite(logits, 0, vocab, historyLength);
             }
         }
         stepper.finish(reason, emit);

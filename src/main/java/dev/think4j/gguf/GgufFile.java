@@ -23,6 +23,10 @@ import java.util.Map;
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" little-endian
     public static final int DEFAULT_ALIGNMENT = 32;
+    /** Deepest array-of-arrays accepted; real files nest at most once, and recursion must stay bounded. */
+    public static final int MAX_ARRAY_DEPTH = 8;
+    /** Largest general.alignment accepted: a power of two that still fits an int with room to spare. */
+    public static final long MAX_ALIGNMENT = 1L << 30;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -57,57 +61,67 @@ public final class GgufFile implements AutoCloseable {
         if (version < 2 || version > 3) {
             throw error("unsupported GGUF version " + version + " (supported: 2, 3)");
         }
-        long tensorCount = readCount("tensor count");
-        long kvCount = readCount("metadata count");
+        // Smallest possible entries: a tensor info is a name length, one dimension, a type and an
+        // offset (32 bytes); a metadata entry is a key length, a type and a one-byte value (13 bytes).
+        long tensorCount = readCount("tensor count", 32);
+        long kvCount = readCount("metadata count", 13);
         Map<String, Object> md = new LinkedHashMap<>();
         Map<String, GgufValueType> mdTypes = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             String key = readString();
-            GgufValueType type = readValueType("metadata '" + key + "'");
-            md.put(key, readValue(type, key));
+            GgufValueType type = readValueType("metadata '" + printable(key) + "'");
+            Object value = readValue(type, key);
+            if (md.put(key, value) != null) {
+                throw error("duplicate metadata key '" + printable(key) + "'");
+            }
             mdTypes.put(key, type);
         }
         metadata = Collections.unmodifiableMap(md);
         metadataTypes = Collections.unmodifiableMap(mdTypes);
-        Object align = md.get("general.alignment");
-        alignment = align instanceof Number n ? n.intValue() : DEFAULT_ALIGNMENT;
-        if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
-            throw error("general.alignment must be a power of two, got " + alignment);
-        }
+        alignment = readAlignment(md.get("general.alignment"), mdTypes.get("general.alignment"));
         Map<String, GgufTensorInfo> ts = new LinkedHashMap<>();
         for (long i = 0; i < tensorCount; i++) {
             String name = readString();
             int nDims = readInt();
             if (nDims < 1 || nDims > 4) {
-                throw error("tensor '" + name + "' has " + nDims + " dimensions (1 to 4 allowed)");
+                throw error("tensor '" + printable(name) + "' has " + nDims + " dimensions (1 to 4 allowed)");
             }
             long[] shape = new long[nDims];
             for (int d = 0; d < nDims; d++) {
                 shape[d] = readLong();
                 if (shape[d] <= 0) {
-                    throw error("tensor '" + name + "' has a non-positive dimension " + shape[d]);
+                    throw error("tensor '" + printable(name) + "' has a non-positive dimension " + shape[d]);
                 }
             }
             int typeId = readInt();
             GgmlType type = GgmlType.fromId(typeId);
             if (type == null) {
-                throw error("tensor '" + name + "' has unknown tensor type id " + typeId);
+                throw error("tensor '" + printable(name) + "' has unknown tensor type id " + typeId);
             }
             long offset = readLong();
             if (shape[0] % type.blockSize() != 0) {
-                throw error("tensor '" + name + "' row length " + shape[0] + " is not a multiple of the "
+                throw error("tensor '" + printable(name) + "' row length " + shape[0] + " is not a multiple of the "
                         + type + " block size " + type.blockSize());
             }
-            if (ts.put(name, new GgufTensorInfo(name, shape, type, offset)) != null) {
-                throw error("duplicate tensor name '" + name + "'");
+            GgufTensorInfo info = new GgufTensorInfo(name, shape, type, offset);
+            checkSize(info);
+            if (ts.put(name, info) != null) {
+                throw error("duplicate tensor name '" + printable(name) + "'");
             }
         }
         tensors = Collections.unmodifiableMap(ts);
         dataOffset = alignUp(cursor, alignment);
+        long dataBytes = Math.max(0, file.byteSize() - dataOffset);
         for (GgufTensorInfo t : ts.values()) {
-            long end = dataOffset + t.offset() + t.byteSize();
-            if (t.offset() < 0 || end > file.byteSize()) {
-                throw error("truncated: tensor '" + t.name() + "' needs bytes up to " + end
+            // Written as subtractions: offsets and sizes come from the file and may be near Long.MAX_VALUE.
+            if (t.offset() < 0 || t.offset() % alignment != 0) {
+                throw error("tensor '" + printable(t.name()) + "' has offset " + Long.toUnsignedString(t.offset())
+                        + ", which is not a non-negative multiple of the alignment " + alignment);
+            }
+            if (t.offset() > dataBytes || t.byteSize() > dataBytes - t.offset()) {
+                String end = t.offset() > Long.MAX_VALUE - dataOffset - t.byteSize() ? "beyond 2^63"
+                        : String.valueOf(dataOffset + t.offset() + t.byteSize());
+                throw error("truncated: tensor '" + printable(t.name()) + "' needs bytes up to " + end
                         + " but the file has " + file.byteSize());
             }
         }
@@ -214,7 +228,7 @@ public final class GgufFile implements AutoCloseable {
     public int getInt(String key) {
         long v = getLong(key);
         if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
-            throw new GgufFormatException(path + ": metadata '" + key + "' = " + v + " is out of range");
+            throw new GgufFormatException(path + ": metadata '" + printable(key) + "' = " + v + " is out of range");
         }
         return (int) v;
     }
@@ -223,12 +237,13 @@ public final class GgufFile implements AutoCloseable {
         return has(key) ? getInt(key) : defaultValue;
     }
 
+    /** A FLOAT32 or FLOAT64 value (llama.cpp, too, refuses integers where floats belong). */
     public float getFloat(String key) {
         Object v = require(key);
-        if (v instanceof Number n) {
-            return n.floatValue();
+        if (v instanceof Float || v instanceof Double) {
+            return ((Number) v).floatValue();
         }
-        throw typeError(key, "a number");
+        throw typeError(key, "a float");
     }
 
     public float getFloat(String key, float defaultValue) {
@@ -270,7 +285,16 @@ public final class GgufFile implements AutoCloseable {
             case int[] a -> out = a.clone();
             case byte[] a -> { out = new int[a.length]; for (int i = 0; i < a.length; i++) out[i] = a[i]; }
             case short[] a -> { out = new int[a.length]; for (int i = 0; i < a.length; i++) out[i] = a[i]; }
-            case long[] a -> { out = new int[a.length]; for (int i = 0; i < a.length; i++) out[i] = Math.toIntExact(a[i]); }
+            case long[] a -> {
+                out = new int[a.length];
+                for (int i = 0; i < a.length; i++) {
+                    if (a[i] != (int) a[i]) {
+                        throw new GgufFormatException(path + ": metadata '" + printable(key) + "' element " + i + " = " + a[i]
+                                + " is out of range");
+                    }
+                    out[i] = (int) a[i];
+                }
+            }
             default -> throw typeError(key, "an array of integers");
         }
         return out;
@@ -279,19 +303,48 @@ public final class GgufFile implements AutoCloseable {
     private Object require(String key) {
         Object v = metadata.get(key);
         if (v == null) {
-            throw new GgufFormatException(path + ": missing required metadata '" + key + "'");
+            throw new GgufFormatException(path + ": missing required metadata '" + printable(key) + "'");
         }
         return v;
     }
 
     private GgufFormatException typeError(String key, String expected) {
-        return new GgufFormatException(path + ": metadata '" + key + "' should be " + expected
+        return new GgufFormatException(path + ": metadata '" + printable(key) + "' should be " + expected
                 + " but is " + metadataTypes.get(key));
     }
 
     @Override
     public void close() {
         arena.close();
+    }
+
+    /**
+     * Text from a file made fit for a one-line message: control characters, line breaks, replacement
+     * characters of invalid UTF-8 and the like are escaped, and anything past 64 characters is cut.
+     */
+    public static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder();
+        int shown = 0;
+        for (int i = 0; i < s.length(); ) {
+            if (shown == 64) {
+                return b.append("...").toString();
+            }
+            int cp = s.codePointAt(i);
+            i += Character.charCount(cp);
+            int type = Character.getType(cp);
+            if (Character.isISOControl(cp) || cp == 0xFFFD || type == Character.UNASSIGNED || type == Character.SURROGATE
+                    || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR || type == Character.FORMAT
+                    || type == Character.PRIVATE_USE) {
+                b.append(cp <= 0xFF ? String.format("\\x%02x", cp) : String.format("\\u%04x", cp));
+            } else {
+                b.appendCodePoint(cp);
+            }
+            shown++;
+        }
+        return b.toString();
     }
 
     // ---- parsing ----
@@ -321,14 +374,56 @@ public final class GgufFile implements AutoCloseable {
         return v;
     }
 
-    private long readCount(String what) {
+    private long readCount(String what, int minEntryBytes) {
         long n = readLong();
-        // Each entry takes at least 8 bytes, so a larger count cannot be real.
-        if (n < 0 || n > file.byteSize() / 8 + 1) {
+        // A count whose smallest entries would not fit in the rest of the file cannot be real.
+        if (n < 0 || n > (file.byteSize() - cursor) / minEntryBytes) {
             throw error("corrupt or truncated header: " + what + " " + Long.toUnsignedString(n)
                     + " is impossible in a file of " + file.byteSize() + " bytes");
         }
         return n;
+    }
+
+    /** general.alignment: absent means 32; otherwise an integer, a power of two, at most 2^30. */
+    private int readAlignment(Object value, GgufValueType type) {
+        if (value == null) {
+            return DEFAULT_ALIGNMENT;
+        }
+        if (!isInteger(type)) {
+            throw error("general.alignment must be an unsigned integer, but is " + type + " (" + printable(String.valueOf(value)) + ")");
+        }
+        long a = ((Number) value).longValue();
+        if (a <= 0 || a > MAX_ALIGNMENT || Long.bitCount(a) != 1) {
+            String shown = type == GgufValueType.UINT64 ? Long.toUnsignedString(a) : String.valueOf(a);
+            throw error("general.alignment must be a power of two from 1 to 2^30, got " + shown);
+        }
+        return (int) a;
+    }
+
+    private static boolean isInteger(GgufValueType type) {
+        return switch (type) {
+            case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> true;
+            default -> false;
+        };
+    }
+
+    /** Rejects element counts and byte sizes that overflow a long or exceed the file. */
+    private void checkSize(GgufTensorInfo t) {
+        long elements = 1;
+        long bytes;
+        try {
+            for (long d : t.shape()) {
+                elements = Math.multiplyExact(elements, d);
+            }
+            bytes = Math.multiplyExact(elements / t.type().blockSize(), (long) t.type().bytesPerBlock());
+        } catch (ArithmeticException e) {
+            throw error("tensor '" + printable(t.name()) + "' shape " + java.util.Arrays.toString(t.shape())
+                    + " is too large (its size overflows 64 bits)");
+        }
+        if (bytes > file.byteSize()) {
+            throw error("truncated: tensor '" + printable(t.name()) + "' " + t.type() + " " + java.util.Arrays.toString(t.shape())
+                    + " needs " + bytes + " bytes but the file has " + file.byteSize());
+        }
     }
 
     private String readString() {
@@ -364,16 +459,21 @@ public final class GgufFile implements AutoCloseable {
             case STRING: return readString();
             case UINT64, INT64: return readLong();
             case FLOAT64: { need(8); double v = file.get(DOUBLE, cursor); cursor += 8; return v; }
-            case ARRAY: return readArray(key);
+            case ARRAY: return readArray(key, 1);
             default: throw error("unhandled value type " + type);
         }
     }
 
-    private Object readArray(String key) {
-        GgufValueType elem = readValueType("array '" + key + "'");
+    private Object readArray(String key, int depth) {
+        if (depth > MAX_ARRAY_DEPTH) {
+            throw error("metadata '" + printable(key) + "' nests arrays more than " + MAX_ARRAY_DEPTH + " deep");
+        }
+        GgufValueType elem = readValueType("array '" + printable(key) + "'");
         long n = readLong();
-        if (n < 0 || n > file.byteSize()) {
-            throw error("corrupt array length " + n + " for '" + key + "'");
+        long remaining = file.byteSize() - cursor;
+        if (n < 0 || n > remaining / minBytes(elem) || n > Integer.MAX_VALUE - 8) {
+            throw error("corrupt array length " + Long.toUnsignedString(n) + " for '" + printable(key) + "' ("
+                    + elem + " elements; " + remaining + " bytes remain in the file)");
         }
         int len = (int) n;
         switch (elem) {
@@ -437,13 +537,24 @@ public final class GgufFile implements AutoCloseable {
             case ARRAY: {
                 Object[] a = new Object[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = readArray(key);
+                    a[i] = readArray(key, depth + 1);
                 }
                 return a;
             }
             default:
                 throw error("unhandled array element type " + elem);
         }
+    }
+
+    /** Fewest bytes one array element of this type occupies (a string or array is at least its header). */
+    private static int minBytes(GgufValueType t) {
+        return switch (t) {
+            case UINT8, INT8, BOOL -> 1;
+            case UINT16, INT16 -> 2;
+            case UINT32, INT32, FLOAT32 -> 4;
+            case UINT64, INT64, FLOAT64, STRING -> 8;
+            case ARRAY -> 12;
+        };
     }
 
     static long alignUp(long v, long alignment) {

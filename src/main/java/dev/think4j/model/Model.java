@@ -1,6 +1,8 @@
 package dev.think4j.model;
 
+import dev.think4j.Think4jException;
 import dev.think4j.gguf.GgufFile;
+import dev.think4j.gguf.GgufTensorInfo;
 import dev.think4j.kv.CompressedKvCache;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvShape;
@@ -19,16 +21,51 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model load(Path path) {
+        return load(path, false);
+    }
+
+    /**
+     * Maps and validates a model file. With {@code checkTensors} every weight is also scanned for
+     * NaN and infinite values (as llama.cpp's --check-tensors), which reads the whole file.
+     */
+    public static Model load(Path path, boolean checkTensors) {
         GgufFile gguf = GgufFile.open(path);
         try {
-            int vocab = gguf.has("tokenizer.ggml.tokens") ? gguf.getStringArray("tokenizer.ggml.tokens").length
-                    : (int) (gguf.tensor("token_embd.weight") != null ? gguf.tensor("token_embd.weight").shape()[1] : 0);
-            ModelConfig config = ModelConfig.fromGguf(gguf, vocab);
-            return new Model(gguf, config, Weights.load(gguf, config));
-        } catch (RuntimeException e) {
+            if (gguf.tensors().isEmpty()) {
+                throw new Think4jException(path + " has no weights (no tensors): a vocabulary-only GGUF can serve "
+                        + "as a tokenizer, not as a model");
+            }
+            ModelConfig config = ModelConfig.fromGguf(gguf, vocabSize(gguf));
+            Weights weights = Weights.load(gguf, config);
+            if (checkTensors) {
+                TensorCheck.requireFinite(gguf);
+            }
+            return new Model(gguf, config, weights);
+        } catch (RuntimeException | Error e) {
             gguf.close();
             throw e;
         }
+    }
+
+    /** The tokenizer's vocabulary size, which the embedding and output matrices must match. */
+    private static int vocabSize(GgufFile gguf) {
+        GgufTensorInfo embedding = gguf.tensor("token_embd.weight");
+        if (embedding == null) {
+            throw new Think4jException(gguf.path() + ": missing tensor 'token_embd.weight'");
+        }
+        long rows = embedding.elementCount() / embedding.shape()[0];
+        if (!gguf.has("tokenizer.ggml.tokens")) {
+            if (rows > Integer.MAX_VALUE) {
+                throw new Think4jException(gguf.path() + ": token_embd.weight has " + rows + " rows, too many for a vocabulary");
+            }
+            return (int) rows;
+        }
+        int vocab = gguf.getStringArray("tokenizer.ggml.tokens").length;
+        if (rows != vocab) {
+            throw new Think4jException(gguf.path() + ": the vocabulary has " + vocab + " tokens but token_embd.weight has "
+                    + rows + " rows " + java.util.Arrays.toString(embedding.shape()));
+        }
+        return vocab;
     }
 
     public GgufFile gguf() {

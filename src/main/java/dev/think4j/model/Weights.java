@@ -4,6 +4,7 @@ import dev.think4j.Think4jException;
 import dev.think4j.gguf.GgufFile;
 import dev.think4j.gguf.GgufTensorInfo;
 import dev.think4j.tensor.FloatTensor;
+import dev.think4j.tensor.UnsupportedTensorTypeException;
 
 /**
  * All weights of a model, as views over the mapped GGUF file (matrices stay in their storage type;
@@ -18,6 +19,7 @@ public record Weights(
         float[] ropeFreqFactors) {
 
     public static Weights load(GgufFile gguf, ModelConfig c) {
+        requireBlocks(gguf, c.layers());
         FloatTensor embedding = matrix(gguf, "token_embd.weight", c.dim(), c.vocabSize());
         LayerWeights[] layers = new LayerWeights[c.layers()];
         for (int i = 0; i < c.layers(); i++) {
@@ -44,7 +46,40 @@ public record Weights(
                 : embedding; // tied output
         float[] freqFactors = gguf.hasTensor("rope_freqs.weight")
                 ? vector(gguf, "rope_freqs.weight", c.ropeDim() / 2) : null;
+        if (freqFactors != null) {
+            for (int i = 0; i < freqFactors.length; i++) {
+                if (!(freqFactors[i] > 0)) {
+                    throw new Think4jException(gguf.path() + ": tensor 'rope_freqs.weight' element " + i + " is "
+                            + freqFactors[i] + "; RoPE frequency factors must be > 0");
+                }
+            }
+        }
         return new Weights(embedding, layers, outputNorm, output, freqFactors);
+    }
+
+    /**
+     * The file must hold tensors for exactly {@code layers} blocks, checked before anything is
+     * allocated per layer (a corrupt block_count of 2^31-1 would otherwise exhaust memory first).
+     */
+    private static void requireBlocks(GgufFile gguf, int layers) {
+        java.util.Set<Integer> present = new java.util.HashSet<>();
+        for (String name : gguf.tensors().keySet()) {
+            if (name.startsWith("blk.")) {
+                int dot = name.indexOf('.', 4);
+                try {
+                    int index = Integer.parseInt(name.substring(4, dot < 0 ? name.length() : dot));
+                    if (index >= 0) {
+                        present.add(index);
+                    }
+                } catch (NumberFormatException e) {
+                    // not a block tensor name; the loader ignores it
+                }
+            }
+        }
+        if (present.size() != layers) {
+            throw new Think4jException(gguf.path() + ": block_count is " + layers + " but the file has tensors for "
+                    + present.size() + " blocks");
+        }
     }
 
     private static GgufTensorInfo require(GgufFile gguf, String name) {
@@ -64,7 +99,16 @@ public record Weights(
             throw new Think4jException(gguf.path() + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(s)
                     + ", expected [" + cols + ", " + rows + "]");
         }
-        return FloatTensor.of(info.type(), gguf.tensorData(info), info.elementCount());
+        return view(gguf, info);
+    }
+
+    /** The tensor's view, with the tensor named when its type is one the kernels do not handle. */
+    private static FloatTensor view(GgufFile gguf, GgufTensorInfo info) {
+        try {
+            return FloatTensor.of(info.type(), gguf.tensorData(info), info.elementCount());
+        } catch (UnsupportedTensorTypeException e) {
+            throw new Think4jException(gguf.path() + ": tensor '" + info.name() + "': " + e.getMessage());
+        }
     }
 
     static float[] vector(GgufFile gguf, String name, int length) {
@@ -74,7 +118,14 @@ public record Weights(
                     + " elements, expected " + length);
         }
         float[] out = new float[length];
-        FloatTensor.of(info.type(), gguf.tensorData(info), length).dequantize(0, out, 0, length);
+        view(gguf, info).dequantize(0, out, 0, length);
+        // Norms and biases are few and decoded anyway; a NaN there would poison every activation.
+        for (int i = 0; i < length; i++) {
+            if (!Float.isFinite(out[i])) {
+                throw new Think4jException(gguf.path() + ": tensor '" + name + "' holds a non-finite value (" + out[i]
+                        + ") at element " + i);
+            }
+        }
         return out;
     }
 }

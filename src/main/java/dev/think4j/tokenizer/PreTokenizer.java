@@ -52,7 +52,7 @@ final class PreTokenizer {
             case "deepseek-llm" -> new PreTokenizer(p, "[\\r\\n]", DEEPSEEK_LETTERS, "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+", "\\s+$",
                     "[\\x{4E00}-\\x{9FA5}\\x{0800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}+");
             case "default" -> new PreTokenizer(p, "[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2, "\\p{N}+", "[0-9][0-9][0-9]");
-            default -> throw new Think4jException("unsupported pre-tokenizer '" + pre
+            default -> throw new Think4jException("unsupported pre-tokenizer '" + dev.think4j.gguf.GgufFile.printable(pre)
                     + "' (supported: llama-bpe, qwen2, smollm, gpt-2, deepseek-llm, default)");
         };
     }

@@ -1,5 +1,6 @@
 package dev.think4j.tokenizer;
 
+import dev.think4j.Think4jException;
 import dev.think4j.gguf.GgufFile;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,22 @@ final class SpmTokenizer extends AbstractTokenizer {
         for (int b = 0; b < 256; b++) {
             byteTokens[b] = vocab.id(String.format("<0x%02X>", b));
         }
+        for (int id = 0; id < vocab.tokens.length; id++) {
+            if (vocab.types[id] == Vocabulary.BYTE && byteValue(vocab.tokens[id]) < 0) {
+                throw new Think4jException(gguf.path() + ": token " + id + " '" + GgufFile.printable(vocab.tokens[id])
+                        + "' has type BYTE (6) but its text is not of the form <0xNN>");
+            }
+        }
+    }
+
+    /** The byte a {@code <0xNN>} token stands for, or -1 when the text has another form. */
+    private static int byteValue(String t) {
+        if (t.length() != 6 || !t.startsWith("<0x") || t.charAt(5) != '>') {
+            return -1;
+        }
+        int hi = Character.digit(t.charAt(3), 16);
+        int lo = Character.digit(t.charAt(4), 16);
+        return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
     }
 
     @Override
@@ -74,6 +91,10 @@ final class SpmTokenizer extends AbstractTokenizer {
             }
             for (byte b : sym[i].getBytes(StandardCharsets.UTF_8)) {
                 int bt = byteTokens[b & 0xff];
+                if (bt < 0 && vocab.unk < 0) {
+                    throw new Think4jException(String.format("cannot encode the byte 0x%02X: the vocabulary has neither "
+                            + "<0x%02X> nor an unknown token", b & 0xff, b & 0xff));
+                }
                 out.add(bt >= 0 ? bt : vocab.unk);
             }
         }
@@ -101,8 +122,7 @@ final class SpmTokenizer extends AbstractTokenizer {
             return new byte[0];
         }
         if (type == Vocabulary.BYTE) {
-            String t = vocab.tokens[id];
-            return new byte[] {(byte) Integer.parseInt(t.substring(3, 5), 16)};
+            return new byte[] {(byte) byteValue(vocab.tokens[id])};
         }
         return vocab.tokens[id].replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
     }

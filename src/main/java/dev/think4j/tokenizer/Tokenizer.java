@@ -19,7 +19,7 @@ public interface Tokenizer {
                 BpeTokenizer.checkMerges(gguf);
                 yield new BpeTokenizer(gguf);
             }
-            default -> throw new Think4jException(gguf.path() + ": unsupported tokenizer model '" + model
+            default -> throw new Think4jException(gguf.path() + ": unsupported tokenizer model '" + GgufFile.printable(model)
                     + "' (supported: llama, gpt2)");
         };
     }

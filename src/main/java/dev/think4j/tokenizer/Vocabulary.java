@@ -53,12 +53,25 @@ final class Vocabulary {
         }
         sp.sort(Comparator.comparingInt(String::length).reversed());
         specials = List.copyOf(sp);
-        bos = gguf.getInt("tokenizer.ggml.bos_token_id", -1);
-        eos = gguf.getInt("tokenizer.ggml.eos_token_id", -1);
-        eot = gguf.getInt("tokenizer.ggml.eot_token_id", -1);
-        unk = gguf.getInt("tokenizer.ggml.unknown_token_id", ids.getOrDefault("<unk>", -1));
+        bos = specialId(gguf, "tokenizer.ggml.bos_token_id", -1);
+        eos = specialId(gguf, "tokenizer.ggml.eos_token_id", -1);
+        eot = specialId(gguf, "tokenizer.ggml.eot_token_id", -1);
+        unk = specialId(gguf, "tokenizer.ggml.unknown_token_id", ids.getOrDefault("<unk>", -1));
         addBos = gguf.getBoolean("tokenizer.ggml.add_bos_token", addBosDefault);
         addSpacePrefix = gguf.getBoolean("tokenizer.ggml.add_space_prefix", true);
+    }
+
+    /** A special token id, which must name a token of the vocabulary when the key is present. */
+    private int specialId(GgufFile gguf, String key, int absent) {
+        if (!gguf.has(key)) {
+            return absent;
+        }
+        long id = gguf.getLong(key);
+        if (id < 0 || id >= tokens.length) {
+            throw new Think4jException(gguf.path() + ": " + key + " = " + id + " is outside the vocabulary of "
+                    + tokens.length + " tokens");
+        }
+        return (int) id;
     }
 
     private static int[] filled(int n, int v) {
