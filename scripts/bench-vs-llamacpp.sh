@@ -5,7 +5,10 @@
 #   scripts/bench-vs-llamacpp.sh -m model.gguf -p 512 -n 128 --depth 0,4096 --kv "full;think:0.5" --out /tmp/sbs
 # Options: -m/--model PATH, -p N, -n N, --depth LIST, -r N, -t N, --kv SPECS (';'), --llama-kv LIST (','),
 #          --llama-fa auto|on|off, --interleave, --no-warmup, --out DIR, --help.
+# The llama.cpp here is the one inside de.kherud:llama 4.2.0 (older, no AVX-512 repacking). For the current
+# llama.cpp (its own llama-bench), llama3.java and files quantized by llama-quantize: scripts/bench-real-files.sh.
 set -euo pipefail
+echo "bench-vs-llamacpp: llama.cpp 4.2.0 in-process (de.kherud:llama); the current llama.cpp and llama3.java on real quantized files: scripts/bench-real-files.sh" >&2
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/find-jdk.sh"
 jar="$root/target/think4j-vs-llamacpp.jar"
