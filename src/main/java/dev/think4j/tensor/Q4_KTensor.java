@@ -13,7 +13,9 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q4_K: super-blocks of 256 as {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}. Eight sub-blocks of 32
@@ -22,6 +24,20 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q4_KTensor extends QuantizedTensor {
     private static final int BYTES = 144;
+
+    /*
+     * Vector decoding of the 12 packed scale bytes (16 lanes: scales of sub-blocks 0-7, then mins
+     * 0-7): lane k takes byte LOW[k] for its low bits and byte HIGH[k] for its top two bits.
+     */
+    private static final int[] LOW = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11};
+    private static final int[] HIGH = {0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7};
+    private static final int[] LOW_MASK = {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 255, 255, 255, 255};
+    private static final int[] LOW_SHIFT = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4};
+    private static final int[] HIGH_MASK = {0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0, 0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0};
+    static final boolean WIDE = L == 16;
+    private static final VectorShuffle<Byte> LOW_SHUFFLE = WIDE ? VectorShuffle.fromArray(B, LOW, 0) : null;
+    private static final VectorShuffle<Byte> HIGH_SHUFFLE = WIDE ? VectorShuffle.fromArray(B, HIGH, 0) : null;
+    private static final VectorMask<Float> MIN_LANES = WIDE ? VectorMask.fromLong(F, 0xFF00L) : null;
 
     public Q4_KTensor(MemorySegment data, long size) {
         super(data, size);
@@ -81,15 +97,32 @@ public final class Q4_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 32));
+            return dotBlocks(offset / 256, n / 256, x, xOffset, minSums(x, xOffset, n));
         }
         return dotRagged(offset, x, xOffset, n);
     }
 
-    /** Sums of x per 32-element sub-block: the mins are taken off once per sub-block through them. */
+    /**
+     * Sums of x per 32-element sub-block: the mins are taken off once per sub-block through them.
+     * The 16-lane kernel takes them negated, as [0 x 8, -sum x 8] per block, lane for lane with its
+     * decoded [scales, mins] vector.
+     */
+    static float[] minSums(float[] x, int xOffset, int n) {
+        float[] sums = groupSums(x, xOffset, n, 32);
+        if (!WIDE) {
+            return sums;
+        }
+        float[] padded = new float[sums.length * 2];
+        for (int g = 0; g < sums.length; g++) {
+            padded[(g / 8) * 16 + 8 + g % 8] = -sums[g];
+        }
+        return padded;
+    }
+
+
     @Override
     protected float[] prepare(float[] x, int xOffset, int n) {
-        return Kernels.ENABLED && n % 256 == 0 ? groupSums(x, xOffset, n, 32) : null;
+        return Kernels.ENABLED && n % 256 == 0 ? minSums(x, xOffset, n) : null;
     }
 
     @Override
@@ -129,16 +162,69 @@ public final class Q4_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 32));
+        return dotBlocks(firstBlock, blocks, x, xOffset, minSums(x, xOffset, blocks * 256));
     }
 
     /**
-     * sum over sub-blocks of d*sc * (sum q*x) - dmin*m * (sum x): the nibbles of 16 (or 8) bytes are
-     * widened to int lanes once and split there, the codes multiplied raw, each sub-block's scale
-     * applied once to its partial sum, and the min term is scalar through the prepared x sums.
+     * sum over sub-blocks of d*sc * (sum q*x) - dmin*m * (sum x): codes are multiplied raw, each
+     * sub-block's scale is applied once to its partial sum, and the mins go through the prepared x
+     * sums (see {@link #minSums}).
      */
     private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
-        // Only one vector leaves the loop (see Q6_KTensor).
+        return WIDE ? dotBlocks16(firstBlock, blocks, x, xOffset, sums) : dotBlocksNarrow(firstBlock, blocks, x, xOffset, sums);
+    }
+
+    /**
+     * 16 lanes. The sixteen 6-bit scales and mins of a block are decoded in one vector (decoding
+     * them in scalar code cost more than the weights), the min term is one multiply-add against the
+     * prepared [0 x 8, -sum x 8] sums, and each 16-byte load of codes is widened once (zero-extended,
+     * so the high nibble needs no mask) and feeds two sub-blocks. Only one vector leaves the loop
+     * (see Q6_KTensor).
+     */
+    private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+        FloatVector acc = FloatVector.zero(F);
+        float[] scales = new float[16];
+        for (int i = 0; i < blocks; i++) {
+            long base = (firstBlock + i) * BYTES;
+            int xo = xOffset + i * 256;
+            decodeScales(data, base, scales);
+            acc = FloatVector.fromArray(F, scales, 0).fma(FloatVector.fromArray(F, sums, i * 16), acc);
+            long q = base + 16;
+            for (int c = 0; c < 4; c++) {
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                int xc = xo + 64 * c;
+                FloatVector lo = ((FloatVector) q0.and(0xF).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc));
+                lo = ((FloatVector) q1.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), lo);
+                FloatVector hi = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc + 32));
+                hi = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), hi);
+                FloatVector chunk = lo.mul(FloatVector.broadcast(F, scales[2 * c]));
+                acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
+            }
+        }
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
+    }
+
+    /**
+     * Writes [d * sc_0..7, dmin * m_0..7] of the super-block at {@code base} (the header Q4_K and
+     * Q5_K share) into out[0..16), decoded in one 16-lane vector. No vector crosses this call, so it
+     * is safe whether or not C2 inlines it.
+     */
+    static void decodeScales(MemorySegment data, long base, float[] out) {
+        ByteVector packed = ByteVector.fromMemorySegment(B, data, base + 4, ByteOrder.LITTLE_ENDIAN);
+        IntVector lowBits = (IntVector) packed.rearrange(LOW_SHUFFLE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+        IntVector highBits = (IntVector) packed.rearrange(HIGH_SHUFFLE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+        IntVector codes = lowBits.and(IntVector.fromArray(I, LOW_MASK, 0)).lanewise(VectorOperators.LSHR, IntVector.fromArray(I, LOW_SHIFT, 0))
+                .or(highBits.and(IntVector.fromArray(I, HIGH_MASK, 0)).lanewise(VectorOperators.LSHR, 2));
+        FloatVector d = FloatVector.broadcast(F, Kernels.f16(data, base));
+        FloatVector dmin = FloatVector.broadcast(F, Kernels.f16(data, base + 2));
+        ((FloatVector) codes.castShape(F, 0)).mul(d.blend(dmin, MIN_LANES)).intoArray(out, 0);
+    }
+
+    /** 8 lanes (AVX2): scalar scale decoding, the mins as a scalar tree per block. */
+    private float dotBlocksNarrow(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
         FloatVector acc = FloatVector.zero(F);
         float mins = 0f;
         for (int i = 0; i < blocks; i++) {

@@ -50,7 +50,7 @@ public final class Q5_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 32));
+            return dotBlocks(offset / 256, n / 256, x, xOffset, Q4_KTensor.minSums(x, xOffset, n));
         }
         return dotRagged(offset, x, xOffset, n);
     }
@@ -58,7 +58,7 @@ public final class Q5_KTensor extends QuantizedTensor {
     /** Sums of x per 32-element sub-block, as for Q4_K. */
     @Override
     protected float[] prepare(float[] x, int xOffset, int n) {
-        return Kernels.ENABLED && n % 256 == 0 ? groupSums(x, xOffset, n, 32) : null;
+        return Kernels.ENABLED && n % 256 == 0 ? Q4_KTensor.minSums(x, xOffset, n) : null;
     }
 
     @Override
@@ -101,14 +101,49 @@ public final class Q5_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 32));
+        return dotBlocks(firstBlock, blocks, x, xOffset, Q4_KTensor.minSums(x, xOffset, blocks * 256));
     }
 
-    /**
-     * As Q4_K's kernel, with the fifth bits: qh's 32 bytes are widened once per super-block and each
-     * chunk moves its two bits to bit 4 in int lanes.
-     */
+    /** As Q4_K's kernels, with the fifth bits: each chunk moves its two bits of qh to bit 4 in int lanes. */
     private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+        return Q4_KTensor.WIDE ? dotBlocks16(firstBlock, blocks, x, xOffset, sums) : dotBlocksNarrow(firstBlock, blocks, x, xOffset, sums);
+    }
+
+    private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+        FloatVector acc = FloatVector.zero(F);
+        float[] scales = new float[16];
+        for (int i = 0; i < blocks; i++) {
+            long base = (firstBlock + i) * BYTES;
+            int xo = xOffset + i * 256;
+            Q4_KTensor.decodeScales(data, base, scales);
+            acc = FloatVector.fromArray(F, scales, 0).fma(FloatVector.fromArray(F, sums, i * 16), acc);
+            IntVector h0 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector h1 = (IntVector) ByteVector.fromMemorySegment(B, data, base + 32, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            long q = base + 48;
+            for (int c = 0; c < 4; c++) {
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector lo0 = q0.and(0xF).or(h0.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
+                IntVector lo1 = q1.and(0xF).or(h1.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
+                IntVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                IntVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                int xc = xo + 64 * c;
+                FloatVector lo = ((FloatVector) lo0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc));
+                lo = ((FloatVector) lo1.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), lo);
+                FloatVector hi = ((FloatVector) hi0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc + 32));
+                hi = ((FloatVector) hi1.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), hi);
+                FloatVector chunk = lo.mul(FloatVector.broadcast(F, scales[2 * c]));
+                acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
+            }
+        }
+        return dev.think4j.kv.VectorMath.sumLanes(acc);
+    }
+
+    private float dotBlocksNarrow(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
         // Only one vector leaves the loop (see Q6_KTensor).
         FloatVector acc = FloatVector.zero(F);
         float mins = 0f;
