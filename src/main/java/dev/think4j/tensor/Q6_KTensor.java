@@ -131,6 +131,7 @@ public final class Q6_KTensor extends QuantizedTensor {
         // Only one vector leaves the loop: combining several accumulators after it was compiled as
         // the Vector API's Java fallback on real files (allocations on every row).
         FloatVector acc = FloatVector.zero(F);
+        float[] scales = new float[16];
         for (int blk = 0; blk < blocks; blk++) {
             long base = (firstBlock + blk) * BYTES;
             int xb = xOffset + blk * 256;
@@ -139,36 +140,41 @@ public final class Q6_KTensor extends QuantizedTensor {
             FloatVector acc2 = FloatVector.zero(F);
             FloatVector acc3 = FloatVector.zero(F);
             FloatVector acc4 = FloatVector.zero(F);
+            // The sixteen scales as floats once per block, and with them the -32 offset: scales times
+            // the block's sixteen x sums, as vectors (a scalar chain of sixteen dependent
+            // multiply-adds per block cost more than the unpacking).
+            FloatVector off = FloatVector.zero(F);
+            for (int k = 0; k < 16; k += L) {
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B, data, base + 192 + k, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                FloatVector scf = (FloatVector) sc.castShape(F, 0);
+                scf.intoArray(scales, k);
+                off = scf.fma(FloatVector.fromArray(F, sums, blk * 16 + k), off);
+            }
             for (int half = 0; half < 2; half++) {
                 long ql = base + 64 * half;
                 long qh = base + 128 + 32 * half;
-                long sc = base + 192 + 8 * half;
+                int sc = 8 * half;
                 int xo = xb + 128 * half;
                 for (int l = 0; l < 32; l += L) {
-                    int is = l / 16;
-                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                    IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    int is = sc + l / 16;
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
                     IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
                     IntVector q2 = b.and(0xF).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2));
-                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.and(0x30));
-                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30));
+                    IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
                     FloatVector p1 = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l));
                     FloatVector p2 = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 32));
                     FloatVector p3 = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 64));
                     FloatVector p4 = ((FloatVector) q4.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 96));
-                    acc1 = p1.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is)), acc1);
-                    acc2 = p2.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is + 2)), acc2);
-                    acc3 = p3.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is + 4)), acc3);
-                    acc4 = p4.fma(FloatVector.broadcast(F, data.get(BYTE, sc + is + 6)), acc4);
+                    acc1 = p1.fma(FloatVector.broadcast(F, scales[is]), acc1);
+                    acc2 = p2.fma(FloatVector.broadcast(F, scales[is + 2]), acc2);
+                    acc3 = p3.fma(FloatVector.broadcast(F, scales[is + 4]), acc3);
+                    acc4 = p4.fma(FloatVector.broadcast(F, scales[is + 6]), acc4);
                 }
-            }
-            // The -32 offset: the block's sixteen scales times its sixteen x sums, as vectors (a scalar
-            // chain of sixteen dependent multiply-adds per block cost more than the unpacking).
-            FloatVector off = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += L) {
-                IntVector scales = (IntVector) ByteVector.fromMemorySegment(B, data, base + 192 + k, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                off = ((FloatVector) scales.castShape(F, 0)).fma(FloatVector.fromArray(F, sums, blk * 16 + k), off);
             }
             FloatVector blockSum = acc1.add(acc2).add(acc3.add(acc4)).add(off.mul(FloatVector.broadcast(F, -32f)));
             acc = blockSum.fma(FloatVector.broadcast(F, d), acc);
