@@ -86,7 +86,8 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
-            int[] ids = tokenizer.encode(prompt, !noBos, false);
+            // special-token text in the prompt becomes the token, as in llama.cpp's CLI
+            int[] ids = tokenizer.encode(prompt, !noBos, true);
             int ctx = modelOptions.contextLength(model.config(), err);
             // checked here, before the prompt is echoed, so that a failing run prints nothing on stdout
             if (ids.length > ctx) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             ChannelsCommand.class,
             InspectCommand.class,
+            TokenizeCommand.class,
             SynthCommand.class,
         })
 public final class Main implements Runnable {

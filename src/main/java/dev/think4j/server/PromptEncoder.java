@@ -40,7 +40,8 @@ public final class PromptEncoder {
             }
             param = "prompt";
         } else {
-            ids = tokenizer.encode(r.prompt(), true, false);
+            // as llama-server does for a raw prompt: special-token text such as <|im_start|> is the token
+            ids = tokenizer.encode(r.prompt(), true, true);
             param = "prompt";
         }
         if (ids.length == 0) {

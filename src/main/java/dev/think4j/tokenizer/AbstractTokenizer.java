@@ -30,7 +30,10 @@ abstract class AbstractTokenizer implements Tokenizer {
         }
     }
 
-    /** Encodes text that contains no special tokens; {@code first} is true for the start of the input. */
+    /**
+     * Encodes text that contains no special tokens; {@code first} is true at the start of the input
+     * and right after a special token (where SentencePiece adds its dummy-prefix space again).
+     */
     protected abstract void encodeFragment(String text, boolean first, List<Integer> out);
 
     @Override
@@ -39,40 +42,71 @@ abstract class AbstractTokenizer implements Tokenizer {
         if (addBos && vocab.addBos && vocab.bos >= 0) {
             out.add(vocab.bos);
         }
-        if (!parseSpecial || vocab.specials.isEmpty()) {
-            encodeFragment(text, true, out);
-        } else {
-            int start = 0;
-            int pos = 0;
-            boolean first = true;
-            while (pos < text.length()) {
-                String special = specialAt(text, pos);
-                if (special == null) {
-                    pos++;
-                    continue;
-                }
-                if (pos > start) {
-                    encodeFragment(text.substring(start, pos), first, out);
-                }
-                out.add(vocab.id(special));
+        boolean first = true;
+        for (Object fragment : partition(text, parseSpecial)) {
+            if (fragment instanceof Integer id) {
+                out.add(id);
+                first = true;
+            } else {
+                encodeFragment((String) fragment, first, out);
                 first = false;
-                pos += special.length();
-                start = pos;
-            }
-            if (start < text.length()) {
-                encodeFragment(text.substring(start), first, out);
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        int[] ids = new int[out.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = out.get(i);
+        }
+        return ids;
     }
 
-    private String specialAt(String text, int pos) {
-        for (String s : vocab.specials) {
-            if (text.startsWith(s, pos)) {
-                return s;
+    /**
+     * Splits text into plain strings and special-token ids the way the reference engine does: each
+     * special token in turn, longest first, is cut out of every remaining text fragment. User-defined
+     * tokens (e.g. Qwen's {@code <think>}) are always cut out; control and unknown tokens only when
+     * {@code parseSpecial} is set.
+     */
+    private List<Object> partition(String text, boolean parseSpecial) {
+        List<Object> fragments = new ArrayList<>();
+        if (!text.isEmpty()) {
+            fragments.add(text);
+        }
+        for (int id : vocab.specials) {
+            if (!parseSpecial && vocab.types[id] != Vocabulary.USER_DEFINED) {
+                continue;
+            }
+            String special = vocab.tokens[id];
+            List<Object> next = null;
+            for (int f = 0; f < fragments.size(); f++) {
+                Object fragment = fragments.get(f);
+                int at = fragment instanceof String s ? s.indexOf(special) : -1;
+                if (at < 0) {
+                    if (next != null) {
+                        next.add(fragment);
+                    }
+                    continue;
+                }
+                if (next == null) {
+                    next = new ArrayList<>(fragments.subList(0, f));
+                }
+                String s = (String) fragment;
+                int from = 0;
+                while (at >= 0) {
+                    if (at > from) {
+                        next.add(s.substring(from, at));
+                    }
+                    next.add(id);
+                    from = at + special.length();
+                    at = s.indexOf(special, from);
+                }
+                if (from < s.length()) {
+                    next.add(s.substring(from));
+                }
+            }
+            if (next != null) {
+                fragments = next;
             }
         }
-        return null;
+        return fragments;
     }
 
     @Override

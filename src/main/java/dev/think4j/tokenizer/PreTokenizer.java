@@ -61,9 +61,16 @@ final class PreTokenizer {
         return name;
     }
 
-    /** True for Llama 3, whose vocabulary is used for a whole pre-token before any merge. */
+    /**
+     * True for the Llama 3 family, where a pre-token that is itself in the vocabulary becomes that
+     * token without merging (the reference engine's {@code ignore_merges}; dbrx and smaug share the
+     * split but not this rule).
+     */
     boolean ignoresMerges() {
-        return patterns.size() == 1 && patterns.get(0).pattern().equals(LLAMA3);
+        return switch (name) {
+            case "llama-bpe", "llama3", "llama-v3", "falcon3", "pixtral" -> true;
+            default -> false;
+        };
     }
 
     List<String> split(String text) {

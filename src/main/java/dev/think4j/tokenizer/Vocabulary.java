@@ -4,9 +4,7 @@ import dev.think4j.Think4jException;
 import dev.think4j.gguf.GgufFile;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** Token strings, scores and types from {@code tokenizer.ggml.*}, with the special tokens picked out. */
 final class Vocabulary {
@@ -20,9 +18,11 @@ final class Vocabulary {
     final String[] tokens;
     final float[] scores;
     final int[] types;
-    final Map<String, Integer> ids;
-    /** Control and user-defined tokens, longest first, for splitting text on them. */
-    final List<String> specials;
+    /** Open-addressing index from token text to id + 1 (0 = empty), hashed as String.hashCode. */
+    private final int[] index;
+    private final int indexMask;
+    /** Ids of control, user-defined and unknown tokens, longest text first, for splitting text on them. */
+    final int[] specials;
     final int bos;
     final int eos;
     final int eot;
@@ -41,22 +41,32 @@ final class Vocabulary {
             throw new Think4jException(gguf.path() + ": tokenizer arrays differ in length (tokens " + tokens.length
                     + ", scores " + scores.length + ", types " + types.length + ")");
         }
-        ids = new HashMap<>(tokens.length * 2);
+        int cap = Integer.highestOneBit(tokens.length * 2 - 1) << 1;
+        index = new int[Math.max(cap, 4)];
+        indexMask = index.length - 1;
         for (int i = 0; i < tokens.length; i++) {
-            ids.putIfAbsent(tokens[i], i);
-        }
-        List<String> sp = new ArrayList<>();
-        for (int i = 0; i < tokens.length; i++) {
-            if ((types[i] == CONTROL || types[i] == USER_DEFINED) && !tokens[i].isEmpty()) {
-                sp.add(tokens[i]);
+            int slot = spread(tokens[i].hashCode());
+            while (index[slot] != 0 && !tokens[index[slot] - 1].equals(tokens[i])) {
+                slot = (slot + 1) & indexMask;
+            }
+            // the first of duplicate texts keeps the id
+            if (index[slot] == 0) {
+                index[slot] = i + 1;
             }
         }
-        sp.sort(Comparator.comparingInt(String::length).reversed());
-        specials = List.copyOf(sp);
+        List<Integer> sp = new ArrayList<>();
+        for (int i = 0; i < tokens.length; i++) {
+            if ((types[i] == CONTROL || types[i] == USER_DEFINED || types[i] == UNKNOWN) && !tokens[i].isEmpty()) {
+                sp.add(i);
+            }
+        }
+        // stable sort: equal lengths keep id order
+        sp.sort(Comparator.comparingInt((Integer i) -> tokens[i].getBytes(java.nio.charset.StandardCharsets.UTF_8).length).reversed());
+        specials = sp.stream().mapToInt(Integer::intValue).toArray();
         bos = specialId(gguf, "tokenizer.ggml.bos_token_id", -1);
         eos = specialId(gguf, "tokenizer.ggml.eos_token_id", -1);
         eot = specialId(gguf, "tokenizer.ggml.eot_token_id", -1);
-        unk = specialId(gguf, "tokenizer.ggml.unknown_token_id", ids.getOrDefault("<unk>", -1));
+        unk = specialId(gguf, "tokenizer.ggml.unknown_token_id", id("<unk>"));
         addBos = gguf.getBoolean("tokenizer.ggml.add_bos_token", addBosDefault);
         addSpacePrefix = gguf.getBoolean("tokenizer.ggml.add_space_prefix", true);
     }
@@ -80,8 +90,43 @@ final class Vocabulary {
         return a;
     }
 
+    private int spread(int h) {
+        return (h ^ (h >>> 16)) * 0x9E3779B1 >>> 7 & indexMask;
+    }
+
     int id(String token) {
-        return ids.getOrDefault(token, -1);
+        int slot = spread(token.hashCode());
+        for (int e; (e = index[slot]) != 0; slot = (slot + 1) & indexMask) {
+            if (tokens[e - 1].equals(token)) {
+                return e - 1;
+            }
+        }
+        return -1;
+    }
+
+    /** String.hashCode of {@code s[from, to)}. */
+    static int hash(String s, int from, int to) {
+        int h = 0;
+        for (int i = from; i < to; i++) {
+            h = 31 * h + s.charAt(i);
+        }
+        return h;
+    }
+
+    /**
+     * The id of the text {@code s[a0, a1) + s[b0, b1)}, whose String.hashCode is {@code h}, without
+     * building it: merges are looked up by their halves and their result straight from the merge line.
+     */
+    int id(String s, int a0, int a1, int b0, int b1, int h) {
+        int len = (a1 - a0) + (b1 - b0);
+        int slot = spread(h);
+        for (int e; (e = index[slot]) != 0; slot = (slot + 1) & indexMask) {
+            String t = tokens[e - 1];
+            if (t.length() == len && t.regionMatches(0, s, a0, a1 - a0) && t.regionMatches(a1 - a0, s, b0, b1 - b0)) {
+                return e - 1;
+            }
+        }
+        return -1;
     }
 
     boolean isControl(int id) {

@@ -33,7 +33,7 @@ class TokenizerRoundTripTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"bundled", "tokenizers/ggml-vocab-llama-spm.gguf", "tokenizers/ggml-vocab-gpt-2.gguf",
-        "tokenizers/ggml-vocab-deepseek-llm.gguf"})
+        "tokenizers/ggml-vocab-deepseek-llm.gguf", "tokenizers/ggml-vocab-llama-bpe.gguf", "tokenizers/ggml-vocab-qwen2.gguf"})
     void roundTripAndStreaming(String which) {
         Path p = which.equals("bundled") ? SharedFixtures.bundledModel() : SharedFixtures.require(which);
         try (GgufFile gguf = GgufFile.open(p)) {

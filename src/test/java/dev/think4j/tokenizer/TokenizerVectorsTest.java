@@ -33,7 +33,8 @@ class TokenizerVectorsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ggml-vocab-llama-spm", "ggml-vocab-phi-3", "ggml-vocab-gpt-2", "ggml-vocab-deepseek-llm"})
+    @ValueSource(strings = {"ggml-vocab-llama-spm", "ggml-vocab-phi-3", "ggml-vocab-gpt-2", "ggml-vocab-deepseek-llm", "ggml-vocab-llama-bpe",
+        "ggml-vocab-qwen2"})
     void encodesEveryTestTextExactly(String name) throws IOException {
         Path gguf = SharedFixtures.require("tokenizers/" + name + ".gguf");
         List<String> texts = texts(gguf.resolveSibling(name + ".gguf.inp"));
