@@ -129,6 +129,15 @@ public final class GgufFile implements AutoCloseable {
 
     /** Opens and maps a GGUF file; errors are {@link GgufFormatException} with the path in the message. */
     public static GgufFile open(Path path) {
+        return open(path, false);
+    }
+
+    /**
+     * As {@link #open(Path)}; with {@code residentCopy} the file is read into huge-page-backed
+     * anonymous memory instead of being mapped (see {@link ResidentCopy}: weights streamed on every
+     * token read about twice as fast from it), falling back to the mapping where that is not possible.
+     */
+    public static GgufFile open(Path path, boolean residentCopy) {
         if (!Files.exists(path)) {
             throw new GgufFormatException("model file not found: " + path);
         }
@@ -138,7 +147,10 @@ public final class GgufFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment seg = ch.size() == 0 ? MemorySegment.NULL.reinterpret(0)
-                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+                    : residentCopy ? ResidentCopy.load(ch, ch.size(), arena).orElse(null) : null;
+            if (seg == null) {
+                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            }
             return new GgufFile(path, arena, seg);
         } catch (NoSuchFileException e) {
             arena.close();

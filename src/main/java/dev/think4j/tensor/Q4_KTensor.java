@@ -35,6 +35,8 @@ public final class Q4_KTensor extends QuantizedTensor {
     private static final int[] LOW_SHIFT = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4};
     private static final int[] HIGH_MASK = {0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0, 0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0};
     static final boolean WIDE = L == 16;
+    /** Per-thread room for a block's decoded scales: an array per call escaped through decodeScales. */
+    static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[16]);
     private static final VectorShuffle<Byte> LOW_SHUFFLE = WIDE ? VectorShuffle.fromArray(B, LOW, 0) : null;
     private static final VectorShuffle<Byte> HIGH_SHUFFLE = WIDE ? VectorShuffle.fromArray(B, HIGH, 0) : null;
     private static final VectorMask<Float> MIN_LANES = WIDE ? VectorMask.fromLong(F, 0xFF00L) : null;
@@ -183,7 +185,7 @@ public final class Q4_KTensor extends QuantizedTensor {
      */
     private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
+        float[] scales = SCALES.get();
         for (int i = 0; i < blocks; i++) {
             long base = (firstBlock + i) * BYTES;
             int xo = xOffset + i * 256;
@@ -204,7 +206,7 @@ public final class Q4_KTensor extends QuantizedTensor {
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
             }
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -249,6 +251,6 @@ public final class Q4_KTensor extends QuantizedTensor {
             // One dependent step per block: a chain of eight per block bounded the whole kernel.
             mins = Math.fma(dmin, minTerm(b, c3, sums, i * 8), mins);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc) - mins;
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
     }
 }

@@ -111,7 +111,7 @@ public final class Q5_KTensor extends QuantizedTensor {
 
     private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
+        float[] scales = Q4_KTensor.SCALES.get();
         for (int i = 0; i < blocks; i++) {
             long base = (firstBlock + i) * BYTES;
             int xo = xOffset + i * 256;
@@ -140,7 +140,7 @@ public final class Q5_KTensor extends QuantizedTensor {
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
             }
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     private float dotBlocksNarrow(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
@@ -172,6 +172,6 @@ public final class Q5_KTensor extends QuantizedTensor {
             // One dependent step per block: a chain of eight per block bounded the whole kernel.
             mins = Math.fma(dmin, Q4_KTensor.minTerm(b, c3, sums, i * 8), mins);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc) - mins;
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
     }
 }

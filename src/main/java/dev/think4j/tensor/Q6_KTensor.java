@@ -131,7 +131,7 @@ public final class Q6_KTensor extends QuantizedTensor {
         // Only one vector leaves the loop: combining several accumulators after it was compiled as
         // the Vector API's Java fallback on real files (allocations on every row).
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
+        float[] scales = Q4_KTensor.SCALES.get();
         for (int blk = 0; blk < blocks; blk++) {
             long base = (firstBlock + blk) * BYTES;
             int xb = xOffset + blk * 256;
@@ -179,6 +179,6 @@ public final class Q6_KTensor extends QuantizedTensor {
             FloatVector blockSum = acc1.add(acc2).add(acc3.add(acc4)).add(off.mul(FloatVector.broadcast(F, -32f)));
             acc = blockSum.fma(FloatVector.broadcast(F, d), acc);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

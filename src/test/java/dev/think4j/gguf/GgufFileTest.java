@@ -34,6 +34,21 @@ class GgufFileTest {
     }
 
     /** Nesting is bounded (it was unbounded recursion: a StackOverflowError with a 1,025-line trace). */
+    /** The huge-page copy holds the file byte for byte, and closing the file frees it. */
+    @Test
+    void residentCopyHoldsTheSameBytesAsTheMapping() {
+        Path model = SharedFixtures.bundledModel();
+        try (GgufFile mapped = GgufFile.open(model); GgufFile copy = GgufFile.open(model, true)) {
+            assertThat(copy.metadata().keySet()).isEqualTo(mapped.metadata().keySet());
+            assertThat(copy.tensors().keySet()).isEqualTo(mapped.tensors().keySet());
+            for (GgufTensorInfo t : mapped.tensorList()) {
+                byte[] a = mapped.tensorData(t).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] b = copy.tensorData(copy.tensor(t.name())).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                assertThat(b).as(t.name()).isEqualTo(a);
+            }
+        }
+    }
+
     @Test
     void arrayNestingIsCappedAtEightLevels() throws IOException {
         byte[] eight = SEED.copy().put("x.nest", GgufImage.ARRAY, nested(8)).build();
