@@ -50,7 +50,7 @@ public final class BF16Tensor extends FloatTensor {
             for (; i < upper; i += L) {
                 ShortVector h = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
                 // Sign extension into the int lane is harmless: the shift pushes those bits out.
-                FloatVector w = ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector w = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
             result = dev.think4j.kv.VectorMath.sumLanes(acc);

@@ -53,7 +53,7 @@ public final class F16Tensor extends FloatTensor {
             int upper = n - n % L;
             for (; i < upper; i += L) {
                 ShortVector h = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
-                acc = toFloats(((IntVector) h.castShape(I, 0))).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
+                acc = toFloats(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
             result = dev.think4j.kv.VectorMath.sumLanes(acc);
         }

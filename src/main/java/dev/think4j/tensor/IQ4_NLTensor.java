@@ -50,8 +50,8 @@ public final class IQ4_NLTensor extends QuantizedTensor {
             FloatVector dv = FloatVector.broadcast(F, dl);
             for (int j = 0; j < 16; j += L) {
                 ByteVector b = ByteVector.fromMemorySegment(B, data, q + j, ByteOrder.LITTLE_ENDIAN);
-                ((FloatVector) lookup(b.and((byte) 0xF)).castShape(F, 0)).mul(dv).intoArray(out, o + j);
-                ((FloatVector) lookup(b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF)).castShape(F, 0)).mul(dv).intoArray(out, o + 16 + j);
+                ((FloatVector) lookup(b.and((byte) 0xF)).convertShape(VectorOperators.B2F, F, 0)).mul(dv).intoArray(out, o + j);
+                ((FloatVector) lookup(b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF)).convertShape(VectorOperators.B2F, F, 0)).mul(dv).intoArray(out, o + 16 + j);
             }
         } else {
             for (int j = 0; j < 16; j++) {
@@ -67,8 +67,8 @@ public final class IQ4_NLTensor extends QuantizedTensor {
         FloatVector blk = FloatVector.zero(F);
         for (int j = 0; j < 16; j += L) {
             ByteVector b = ByteVector.fromMemorySegment(B, data, q + j, ByteOrder.LITTLE_ENDIAN);
-            FloatVector lo = ((FloatVector) lookup(b.and((byte) 0xF)).castShape(F, 0));
-            FloatVector hi = ((FloatVector) lookup(b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF)).castShape(F, 0));
+            FloatVector lo = ((FloatVector) lookup(b.and((byte) 0xF)).convertShape(VectorOperators.B2F, F, 0));
+            FloatVector hi = ((FloatVector) lookup(b.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF)).convertShape(VectorOperators.B2F, F, 0));
             blk = lo.fma(FloatVector.fromArray(F, x, xo + j), blk);
             blk = hi.fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
         }

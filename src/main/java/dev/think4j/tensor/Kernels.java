@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * other widths fall back to block decoding, which is slower but still correct.
  * The width comes from {@link Vectors}; {@code -Dthink4j.vector.bits=512} selects the 16-lane path.
  *
- * <p>Kernels write their lane conversions ({@code castShape}, {@code convertShape}) inline rather
+ * <p>Kernels write their lane conversions ({@code convertShape} with a constant conversion) inline rather
  * than through small helpers here: the Vector API's own methods are force-inlined, ours are not,
  * and once a large kernel has spent C2's inlining budget a helper stays a real call whose vector
  * arguments and results go through the API's Java fallback. On a Q4_K_M file (Q4_K and Q6_K

@@ -67,7 +67,7 @@ public final class Q2_KTensor extends QuantizedTensor {
                 FloatVector mv = FloatVector.broadcast(F, ml);
                 for (int l = 0; l < 16; l += L) {
                     ByteVector b = ByteVector.fromMemorySegment(B, data, q + l, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) 3);
-                    ((FloatVector) b.castShape(F, 0)).mul(dv).sub(mv).intoArray(out, y + l);
+                    ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(dv).sub(mv).intoArray(out, y + l);
                 }
             } else {
                 for (int l = 0; l < 16; l++) {
@@ -98,7 +98,7 @@ public final class Q2_KTensor extends QuantizedTensor {
                         FloatVector dl = FloatVector.broadcast(F, d * (sc & 0xF));
                         FloatVector ml = FloatVector.broadcast(F, -dmin * (sc >> 4));
                         ByteVector qj = j == 0 ? q.and((byte) 3) : q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes().and((byte) 3);
-                        FloatVector w = ((FloatVector) qj.castShape(F, 0)).fma(dl, ml);
+                        FloatVector w = ((FloatVector) qj.convertShape(VectorOperators.B2F, F, 0)).fma(dl, ml);
                         acc = w.fma(FloatVector.fromArray(F, x, xo + 128 * h + 32 * j + l), acc);
                     }
                 }

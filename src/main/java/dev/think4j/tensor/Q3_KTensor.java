@@ -86,7 +86,7 @@ public final class Q3_KTensor extends QuantizedTensor {
                 for (int l = 0; l < 16; l += L) {
                     ByteVector lo = ByteVector.fromMemorySegment(B, data, q + l, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes().and((byte) 3);
                     ByteVector hmv = ByteVector.fromMemorySegment(B, data, hm + l, ByteOrder.LITTLE_ENDIAN);
-                    ((FloatVector) minus4(lo, hmv, 4 * h + j).castShape(F, 0)).mul(dv).intoArray(out, y + l);
+                    ((FloatVector) minus4(lo, hmv, 4 * h + j).convertShape(VectorOperators.B2F, F, 0)).mul(dv).intoArray(out, y + l);
                 }
             } else {
                 for (int l = 0; l < 16; l++) {
@@ -119,7 +119,7 @@ public final class Q3_KTensor extends QuantizedTensor {
                     for (int j = 0; j < 4; j++) {
                         FloatVector dl = FloatVector.broadcast(F, scales[s0 + 2 * j]);
                         ByteVector lo = j == 0 ? q.and((byte) 3) : q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * j).reinterpretAsBytes().and((byte) 3);
-                        FloatVector w = ((FloatVector) minus4(lo, hm, 4 * h + j).castShape(F, 0)).mul(dl);
+                        FloatVector w = ((FloatVector) minus4(lo, hm, 4 * h + j).convertShape(VectorOperators.B2F, F, 0)).mul(dl);
                         acc = w.fma(FloatVector.fromArray(F, x, xo + 128 * h + 32 * j + l), acc);
                     }
                 }

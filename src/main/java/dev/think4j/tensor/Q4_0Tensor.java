@@ -93,8 +93,8 @@ public final class Q4_0Tensor extends QuantizedTensor {
             long base = (firstBlock + b) * BYTES;
             int xo = xOffset + b * 32;
             IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, data, base + 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
-            FloatVector lo = ((FloatVector) q.and(0xF).castShape(F, 0));
-            FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0));
+            FloatVector lo = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, F, 0));
+            FloatVector hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0));
             FloatVector blk = lo.mul(FloatVector.fromArray(F, x, xo));
             blk = hi.fma(FloatVector.fromArray(F, x, xo + 16), blk);
             float d = Kernels.f16(data, base);
@@ -114,8 +114,8 @@ public final class Q4_0Tensor extends QuantizedTensor {
             FloatVector blk = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 IntVector q = ((IntVector) ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
-                blk = ((FloatVector) q.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
-                blk = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
+                blk = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
+                blk = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
             }
             float d = Kernels.f16(data, base);
             acc = blk.fma(FloatVector.broadcast(F, d), acc);

@@ -67,8 +67,8 @@ public final class Q4_1Tensor extends QuantizedTensor {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 4 + j, ByteOrder.LITTLE_ENDIAN);
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
-                qx = ((FloatVector) q.and((byte) 0xF).castShape(F, 0)).fma(x0, qx);
-                qx = ((FloatVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).castShape(F, 0)).fma(x1, qx);
+                qx = ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).fma(x0, qx);
+                qx = ((FloatVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);

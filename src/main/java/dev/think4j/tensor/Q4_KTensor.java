@@ -35,8 +35,6 @@ public final class Q4_KTensor extends QuantizedTensor {
     private static final int[] LOW_SHIFT = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4};
     private static final int[] HIGH_MASK = {0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0, 0, 0, 0, 0, 0xC0, 0xC0, 0xC0, 0xC0};
     static final boolean WIDE = L == 16;
-    /** Per-thread room for a block's decoded scales: an array per call escaped through decodeScales. */
-    static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[16]);
     private static final VectorShuffle<Byte> LOW_SHUFFLE = WIDE ? VectorShuffle.fromArray(B, LOW, 0) : null;
     private static final VectorShuffle<Byte> HIGH_SHUFFLE = WIDE ? VectorShuffle.fromArray(B, HIGH, 0) : null;
     private static final VectorMask<Float> MIN_LANES = WIDE ? VectorMask.fromLong(F, 0xFF00L) : null;
@@ -155,9 +153,9 @@ public final class Q4_KTensor extends QuantizedTensor {
             FloatVector d2 = FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c + 1));
             FloatVector m2 = FloatVector.broadcast(F, dmin * packedMin(b, c3, 2 * c + 1));
             for (int l = 0; l < 32; l += L) {
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                ((FloatVector) q.and(0xF).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * c + l);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).castShape(F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * c + 32 + l);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * c + l);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * c + 32 + l);
             }
         }
     }
@@ -185,7 +183,7 @@ public final class Q4_KTensor extends QuantizedTensor {
      */
     private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = SCALES.get();
+        float[] scales = new float[16];
         for (int i = 0; i < blocks; i++) {
             long base = (firstBlock + i) * BYTES;
             int xo = xOffset + i * 256;
@@ -198,10 +196,10 @@ public final class Q4_KTensor extends QuantizedTensor {
                 IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c + 16, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 int xc = xo + 64 * c;
-                FloatVector lo = ((FloatVector) q0.and(0xF).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc));
-                lo = ((FloatVector) q1.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), lo);
-                FloatVector hi = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc + 32));
-                hi = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), hi);
+                FloatVector lo = ((FloatVector) q0.and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xc));
+                lo = ((FloatVector) q1.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), lo);
+                FloatVector hi = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xc + 32));
+                hi = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), hi);
                 FloatVector chunk = lo.mul(FloatVector.broadcast(F, scales[2 * c]));
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
             }
@@ -222,7 +220,7 @@ public final class Q4_KTensor extends QuantizedTensor {
                 .or(highBits.and(IntVector.fromArray(I, HIGH_MASK, 0)).lanewise(VectorOperators.LSHR, 2));
         FloatVector d = FloatVector.broadcast(F, Kernels.f16(data, base));
         FloatVector dmin = FloatVector.broadcast(F, Kernels.f16(data, base + 2));
-        ((FloatVector) codes.castShape(F, 0)).mul(d.blend(dmin, MIN_LANES)).intoArray(out, 0);
+        ((FloatVector) codes.convertShape(VectorOperators.I2F, F, 0)).mul(d.blend(dmin, MIN_LANES)).intoArray(out, 0);
     }
 
     /** 8 lanes (AVX2): scalar scale decoding, the mins as a scalar tree per block. */
@@ -241,9 +239,9 @@ public final class Q4_KTensor extends QuantizedTensor {
                 FloatVector lo = FloatVector.zero(F);
                 FloatVector hi = FloatVector.zero(F);
                 for (int l = 0; l < 32; l += L) {
-                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                    lo = ((FloatVector) q.and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
-                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                    lo = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
+                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
                 }
                 FloatVector chunk = lo.mul(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c)));
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, d * packedScale(a, c3, 2 * c + 1)), chunk));

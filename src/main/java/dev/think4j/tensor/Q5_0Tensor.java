@@ -71,10 +71,10 @@ public final class Q5_0Tensor extends QuantizedTensor {
             FloatVector blk = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 6 + j, ByteOrder.LITTLE_ENDIAN);
-                IntVector lo = ((IntVector) q.and((byte) 0xF).castShape(I, 0)).or(fifthBit(qh, j)).sub(16);
-                IntVector hi = ((IntVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).castShape(I, 0)).or(fifthBit(qh, 16 + j)).sub(16);
-                blk = ((FloatVector) lo.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
-                blk = ((FloatVector) hi.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
+                IntVector lo = ((IntVector) q.and((byte) 0xF).convertShape(VectorOperators.B2I, I, 0)).or(fifthBit(qh, j)).sub(16);
+                IntVector hi = ((IntVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).convertShape(VectorOperators.B2I, I, 0)).or(fifthBit(qh, 16 + j)).sub(16);
+                blk = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
+                blk = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16 + j), blk);
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }

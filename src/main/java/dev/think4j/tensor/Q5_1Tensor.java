@@ -70,12 +70,12 @@ public final class Q5_1Tensor extends QuantizedTensor {
             FloatVector sx = FloatVector.zero(F);
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 8 + j, ByteOrder.LITTLE_ENDIAN);
-                IntVector lo = ((IntVector) q.and((byte) 0xF).castShape(I, 0)).or(Q5_0Tensor.fifthBit(qh, j));
-                IntVector hi = ((IntVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).castShape(I, 0)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
+                IntVector lo = ((IntVector) q.and((byte) 0xF).convertShape(VectorOperators.B2I, I, 0)).or(Q5_0Tensor.fifthBit(qh, j));
+                IntVector hi = ((IntVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF).convertShape(VectorOperators.B2I, I, 0)).or(Q5_0Tensor.fifthBit(qh, 16 + j));
                 FloatVector x0 = FloatVector.fromArray(F, x, xo + j);
                 FloatVector x1 = FloatVector.fromArray(F, x, xo + 16 + j);
-                qx = ((FloatVector) lo.castShape(F, 0)).fma(x0, qx);
-                qx = ((FloatVector) hi.castShape(F, 0)).fma(x1, qx);
+                qx = ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0)).fma(x0, qx);
+                qx = ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0)).fma(x1, qx);
                 sx = sx.add(x0).add(x1);
             }
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);

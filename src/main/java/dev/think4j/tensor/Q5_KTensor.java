@@ -89,12 +89,12 @@ public final class Q5_KTensor extends QuantizedTensor {
             FloatVector d2 = FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c + 1));
             FloatVector m2 = FloatVector.broadcast(F, dmin * Q4_KTensor.packedMin(b, c3, 2 * c + 1));
             for (int l = 0; l < 32; l += L) {
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
                 IntVector h1 = h.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4);
                 IntVector h2 = h.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4);
-                ((FloatVector) q.and(0xF).or(h1).castShape(F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * c + l);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h2).castShape(F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * c + 32 + l);
+                ((FloatVector) q.and(0xF).or(h1).convertShape(VectorOperators.I2F, F, 0)).mul(d1).sub(m1).intoArray(out, o + 64 * c + l);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h2).convertShape(VectorOperators.I2F, F, 0)).mul(d2).sub(m2).intoArray(out, o + 64 * c + 32 + l);
             }
         }
     }
@@ -111,7 +111,7 @@ public final class Q5_KTensor extends QuantizedTensor {
 
     private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = Q4_KTensor.SCALES.get();
+        float[] scales = new float[16];
         for (int i = 0; i < blocks; i++) {
             long base = (firstBlock + i) * BYTES;
             int xo = xOffset + i * 256;
@@ -132,10 +132,10 @@ public final class Q5_KTensor extends QuantizedTensor {
                 IntVector hi0 = q0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                 IntVector hi1 = q1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                 int xc = xo + 64 * c;
-                FloatVector lo = ((FloatVector) lo0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc));
-                lo = ((FloatVector) lo1.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), lo);
-                FloatVector hi = ((FloatVector) hi0.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xc + 32));
-                hi = ((FloatVector) hi1.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), hi);
+                FloatVector lo = ((FloatVector) lo0.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xc));
+                lo = ((FloatVector) lo1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), lo);
+                FloatVector hi = ((FloatVector) hi0.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xc + 32));
+                hi = ((FloatVector) hi1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), hi);
                 FloatVector chunk = lo.mul(FloatVector.broadcast(F, scales[2 * c]));
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
             }
@@ -159,12 +159,12 @@ public final class Q5_KTensor extends QuantizedTensor {
                 FloatVector lo = FloatVector.zero(F);
                 FloatVector hi = FloatVector.zero(F);
                 for (int l = 0; l < 32; l += L) {
-                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 48 + 32 * c + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, base + 16 + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
                     IntVector h1 = h.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4);
                     IntVector h2 = h.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4);
-                    lo = ((FloatVector) q.and(0xF).or(h1).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
-                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h2).castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
+                    lo = ((FloatVector) q.and(0xF).or(h1).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + l), lo);
+                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h2).convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 64 * c + 32 + l), hi);
                 }
                 FloatVector chunk = lo.mul(FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c)));
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, d * Q4_KTensor.packedScale(a, c3, 2 * c + 1)), chunk));

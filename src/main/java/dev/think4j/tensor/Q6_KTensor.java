@@ -82,17 +82,17 @@ public final class Q6_KTensor extends QuantizedTensor {
             int y = o + 128 * half;
             for (int l = 0; l < 32; l += L) {
                 int is = l / 16;
-                IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector a = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
                 IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
                 IntVector q2 = b.and(0xF).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
                 IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.and(0x30)).sub(32);
                 IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).and(0xF).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
-                ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is))).intoArray(out, y + l);
-                ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 2))).intoArray(out, y + l + 32);
-                ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 4))).intoArray(out, y + l + 64);
-                ((FloatVector) q4.castShape(F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 6))).intoArray(out, y + l + 96);
+                ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is))).intoArray(out, y + l);
+                ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 2))).intoArray(out, y + l + 32);
+                ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 4))).intoArray(out, y + l + 64);
+                ((FloatVector) q4.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.broadcast(F, d * data.get(BYTE, sc + is + 6))).intoArray(out, y + l + 96);
             }
         }
     }
@@ -131,7 +131,7 @@ public final class Q6_KTensor extends QuantizedTensor {
         // Only one vector leaves the loop: combining several accumulators after it was compiled as
         // the Vector API's Java fallback on real files (allocations on every row).
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = Q4_KTensor.SCALES.get();
+        float[] scales = new float[16];
         for (int blk = 0; blk < blocks; blk++) {
             long base = (firstBlock + blk) * BYTES;
             int xb = xOffset + blk * 256;
@@ -145,8 +145,8 @@ public final class Q6_KTensor extends QuantizedTensor {
             // multiply-adds per block cost more than the unpacking).
             FloatVector off = FloatVector.zero(F);
             for (int k = 0; k < 16; k += L) {
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B, data, base + 192 + k, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                FloatVector scf = (FloatVector) sc.castShape(F, 0);
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B, data, base + 192 + k, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+                FloatVector scf = (FloatVector) sc.convertShape(VectorOperators.I2F, F, 0);
                 scf.intoArray(scales, k);
                 off = scf.fma(FloatVector.fromArray(F, sums, blk * 16 + k), off);
             }
@@ -161,15 +161,15 @@ public final class Q6_KTensor extends QuantizedTensor {
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector b = (IntVector) ByteVector.fromMemorySegment(B, data, ql + l + 32, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(B, data, qh + l, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
                     IntVector q1 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
                     IntVector q2 = b.and(0xF).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2));
                     IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0x30));
                     IntVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(0x30));
-                    FloatVector p1 = ((FloatVector) q1.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l));
-                    FloatVector p2 = ((FloatVector) q2.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 32));
-                    FloatVector p3 = ((FloatVector) q3.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 64));
-                    FloatVector p4 = ((FloatVector) q4.castShape(F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 96));
+                    FloatVector p1 = ((FloatVector) q1.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + l));
+                    FloatVector p2 = ((FloatVector) q2.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 32));
+                    FloatVector p3 = ((FloatVector) q3.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 64));
+                    FloatVector p4 = ((FloatVector) q4.convertShape(VectorOperators.I2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + l + 96));
                     acc1 = p1.fma(FloatVector.broadcast(F, scales[is]), acc1);
                     acc2 = p2.fma(FloatVector.broadcast(F, scales[is + 2]), acc2);
                     acc3 = p3.fma(FloatVector.broadcast(F, scales[is + 4]), acc3);

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /** Q8_0: blocks of 32 as {f16 d; int8 qs[32]}, value = qs[i] * d. */
 public final class Q8_0Tensor extends QuantizedTensor {
@@ -57,7 +58,7 @@ public final class Q8_0Tensor extends QuantizedTensor {
             FloatVector blk = FloatVector.zero(F);
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                blk = ((FloatVector) q.castShape(F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
+                blk = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + j), blk);
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
