@@ -106,6 +106,6 @@ public final class IQ4_NLTensor extends QuantizedTensor {
             FloatVector blk = dot32(data, base + 2, x, xOffset + 32 * b);
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -7,6 +7,7 @@ import static dev.think4j.tensor.Kernels.SHORT;
 import dev.think4j.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * IQ4_XS: super-blocks of 256 as {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}. Each of the eight
@@ -73,6 +74,6 @@ public final class IQ4_XSTensor extends QuantizedTensor {
                 acc = blk.fma(FloatVector.broadcast(F, d * scale(data, base, s)), acc);
             }
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

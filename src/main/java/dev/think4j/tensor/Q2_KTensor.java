@@ -104,6 +104,6 @@ public final class Q2_KTensor extends QuantizedTensor {
                 }
             }
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

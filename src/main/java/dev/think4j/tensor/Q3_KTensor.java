@@ -125,6 +125,6 @@ public final class Q3_KTensor extends QuantizedTensor {
                 }
             }
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -101,7 +101,7 @@ public final class Q4_0Tensor extends QuantizedTensor {
             acc = blk.fma(FloatVector.broadcast(F, d), acc);
             offset = Math.fma(d, sums[b], offset);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc) - 8f * offset;
+        return acc.reduceLanes(VectorOperators.ADD) - 8f * offset;
     }
 
     /** 8-lane (AVX2) form: each half block is 16 bytes, read as two 8-byte loads. */
@@ -121,6 +121,6 @@ public final class Q4_0Tensor extends QuantizedTensor {
             acc = blk.fma(FloatVector.broadcast(F, d), acc);
             offset = Math.fma(d, sums[b], offset);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc) - 8f * offset;
+        return acc.reduceLanes(VectorOperators.ADD) - 8f * offset;
     }
 }

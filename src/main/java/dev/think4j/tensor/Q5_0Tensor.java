@@ -78,7 +78,7 @@ public final class Q5_0Tensor extends QuantizedTensor {
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** Lane k gets 16 when bit (first + k) of qh is set. */

@@ -81,6 +81,6 @@ public final class Q5_1Tensor extends QuantizedTensor {
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
             acc = sx.fma(FloatVector.broadcast(F, Kernels.f16(data, base + 2)), acc);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -43,6 +43,15 @@ public final class Q8_0Tensor extends QuantizedTensor {
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
+        if (Kernels.ENABLED) {
+            // prefill decodes every row once per chunk: vectors, with getFloat's single rounding
+            FloatVector dv = FloatVector.broadcast(F, d);
+            for (int j = 0; j < 32; j += L) {
+                ((FloatVector) ByteVector.fromMemorySegment(B, data, base + 2 + j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F, 0)).mul(dv).intoArray(out, o + j);
+            }
+            return;
+        }
         for (int i = 0; i < 32; i++) {
             out[o + i] = data.get(BYTE, base + 2 + i) * d;
         }
@@ -62,6 +71,6 @@ public final class Q8_0Tensor extends QuantizedTensor {
             }
             acc = blk.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
         }
-        return dev.think4j.kv.VectorMath.sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }
