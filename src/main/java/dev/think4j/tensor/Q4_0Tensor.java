@@ -66,6 +66,15 @@ public final class Q4_0Tensor extends QuantizedTensor {
     void decodeBlock(long block, float[] out, int o) {
         long base = block * BYTES;
         float d = Kernels.f16(data, base);
+        if (L == 16) {
+            // prefill decodes every row once per chunk: vectors, with getFloat's arithmetic
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, base + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector dv = FloatVector.broadcast(F, d);
+            ((FloatVector) q.and(0xF).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o + 16);
+            return;
+        }
         for (int j = 0; j < 16; j++) {
             int q = data.get(BYTE, base + 2 + j);
             out[o + j] = ((q & 0xF) - 8) * d;
