@@ -51,10 +51,25 @@ public abstract class FloatTensor {
         return dot(offset, x, xOffset, n);
     }
 
-    /** out[r] = row r . x for a row-major [rows x cols] matrix, rows split over the pool. */
+    /** Rows per task of {@link #matvec}: a kernel's per-call scratch is allocated once per task. */
+    private static final int ROW_BLOCK = 16;
+
+    /** out[r] = row r . x for a row-major [rows x cols] matrix, blocks of rows split over the pool. */
     public void matvec(float[] x, float[] out, int rows, int cols) {
         float[] prepared = prepare(x, 0, cols);
-        Parallel.forRange(rows, (long) rows * cols, r -> out[r] = dotPrepared((long) r * cols, x, 0, cols, prepared));
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        Parallel.forRange(blocks, (long) rows * cols,
+                b -> dotRows(b * ROW_BLOCK, Math.min(rows, b * ROW_BLOCK + ROW_BLOCK), x, cols, prepared, out));
+    }
+
+    /**
+     * out[r] = row r . x for r in [r0, r1), each exactly {@link #dotPrepared}; types whose kernel
+     * needs scratch memory override it to allocate that once for the rows, not once per row.
+     */
+    protected void dotRows(int r0, int r1, float[] x, int cols, float[] prepared, float[] out) {
+        for (int r = r0; r < r1; r++) {
+            out[r] = dotPrepared((long) r * cols, x, 0, cols, prepared);
+        }
     }
 
     /**

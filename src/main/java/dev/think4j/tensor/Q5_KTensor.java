@@ -50,7 +50,7 @@ public final class Q5_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, Q4_KTensor.minSums(x, xOffset, n));
+            return dotBlocks(offset / 256, n / 256, x, xOffset, Q4_KTensor.minSums(x, xOffset, n), new float[16]);
         }
         return dotRagged(offset, x, xOffset, n);
     }
@@ -64,9 +64,22 @@ public final class Q5_KTensor extends QuantizedTensor {
     @Override
     protected float dotPrepared(long offset, float[] x, int xOffset, int n, float[] sums) {
         if (sums != null && offset % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, sums);
+            return dotBlocks(offset / 256, n / 256, x, xOffset, sums, new float[16]);
         }
         return dot(offset, x, xOffset, n);
+    }
+
+    /** One scratch for the block scales of all the rows. */
+    @Override
+    protected void dotRows(int r0, int r1, float[] x, int cols, float[] prepared, float[] out) {
+        if (prepared == null || cols % 256 != 0) {
+            super.dotRows(r0, r1, x, cols, prepared, out);
+            return;
+        }
+        float[] scales = new float[16];
+        for (int r = r0; r < r1; r++) {
+            out[r] = dotBlocks((long) r * cols / 256, cols / 256, x, 0, prepared, scales);
+        }
     }
 
     @Override
@@ -101,17 +114,16 @@ public final class Q5_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        return dotBlocks(firstBlock, blocks, x, xOffset, Q4_KTensor.minSums(x, xOffset, blocks * 256));
+        return dotBlocks(firstBlock, blocks, x, xOffset, Q4_KTensor.minSums(x, xOffset, blocks * 256), new float[16]);
     }
 
     /** As Q4_K's kernels, with the fifth bits: each chunk moves its two bits of qh to bit 4 in int lanes. */
-    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
-        return Q4_KTensor.WIDE ? dotBlocks16(firstBlock, blocks, x, xOffset, sums) : dotBlocksNarrow(firstBlock, blocks, x, xOffset, sums);
+    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums, float[] scales) {
+        return Q4_KTensor.WIDE ? dotBlocks16(firstBlock, blocks, x, xOffset, sums, scales) : dotBlocksNarrow(firstBlock, blocks, x, xOffset, sums);
     }
 
-    private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+    private float dotBlocks16(long firstBlock, int blocks, float[] x, int xOffset, float[] sums, float[] scales) {
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
         for (int i = 0; i < blocks; i++) {
             long base = (firstBlock + i) * BYTES;
             int xo = xOffset + i * 256;

@@ -48,7 +48,7 @@ public final class Q6_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 16));
+            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 16), new float[16]);
         }
         return dotRagged(offset, x, xOffset, n);
     }
@@ -62,9 +62,22 @@ public final class Q6_KTensor extends QuantizedTensor {
     @Override
     protected float dotPrepared(long offset, float[] x, int xOffset, int n, float[] sums) {
         if (sums != null && offset % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, sums);
+            return dotBlocks(offset / 256, n / 256, x, xOffset, sums, new float[16]);
         }
         return dot(offset, x, xOffset, n);
+    }
+
+    /** One scratch for the block scales of all the rows. */
+    @Override
+    protected void dotRows(int r0, int r1, float[] x, int cols, float[] prepared, float[] out) {
+        if (prepared == null || cols % 256 != 0) {
+            super.dotRows(r0, r1, x, cols, prepared, out);
+            return;
+        }
+        float[] scales = new float[16];
+        for (int r = r0; r < r1; r++) {
+            out[r] = dotBlocks((long) r * cols / 256, cols / 256, x, 0, prepared, scales);
+        }
     }
 
     @Override
@@ -118,7 +131,7 @@ public final class Q6_KTensor extends QuantizedTensor {
 
     @Override
     float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset) {
-        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 16));
+        return dotBlocks(firstBlock, blocks, x, xOffset, groupSums(x, xOffset, blocks * 256, 16), new float[16]);
     }
 
     /**
@@ -127,11 +140,10 @@ public final class Q6_KTensor extends QuantizedTensor {
      * each group's scale applied once to its partial sum; the -32 offset is scalar through the
      * prepared x sums. Four accumulators keep the four code streams' chains independent.
      */
-    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
+    private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums, float[] scales) {
         // Only one vector leaves the loop: combining several accumulators after it was compiled as
         // the Vector API's Java fallback on real files (allocations on every row).
         FloatVector acc = FloatVector.zero(F);
-        float[] scales = new float[16];
         for (int blk = 0; blk < blocks; blk++) {
             long base = (firstBlock + blk) * BYTES;
             int xb = xOffset + blk * 256;
