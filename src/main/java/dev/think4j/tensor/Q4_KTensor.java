@@ -119,7 +119,6 @@ public final class Q4_KTensor extends QuantizedTensor {
         return padded;
     }
 
-
     @Override
     protected float[] prepare(float[] x, int xOffset, int n) {
         return Kernels.ENABLED && n % 256 == 0 ? minSums(x, xOffset, n) : null;
