@@ -491,6 +491,8 @@ public final class Scheduler implements AutoCloseable {
             return StopReason.CANCELLED;
         }
         hooks.beforeSample(s.request(), s.stepper.produced());
+        // NaN weights fail this sequence with a clear message instead of sampling garbage
+        dev.think4j.generate.Logits.requireFinite(s.logits, 0, s.logits.length, s.fedLength);
         int before = s.stepper.produced();
         StopReason reason = s.stepper.step(s.logits, s.fed, s.fedLength, s.fedLength, contextLength,
                 text -> s.handle.post(new SequenceHandle.Text(text)));
