@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates src/test/resources/dev/think4j/tensor/ggml-*.bin from llama.cpp's quantizer and
-# dequantizer (see tools/ggml_dequant_fixture.c). LLAMACPP_LIB defaults to /work/llamacpp/bin.
+# dequantizer (see tools/ggml_dequant_fixture.c). LLAMACPP_LIB is the folder with libggml-base.so:
+# by default target/llamacpp-lib (the links scripts/bench-real-files.sh rebuilds when
+# ../shared/llama.cpp/bin lost its .so symlinks), else ../shared/llama.cpp/bin.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-lib="${LLAMACPP_LIB:-/work/llamacpp/bin}"
+default_lib="$root/target/llamacpp-lib"
+[ -e "$default_lib/libggml-base.so" ] || default_lib="$root/../shared/llama.cpp/bin"
+lib="${LLAMACPP_LIB:-$default_lib}"
 out="$root/src/test/resources/dev/think4j/tensor"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -4,10 +4,17 @@
 # quantized by llama-quantize, run greedily by llama-server (the reference), then teacher-forced
 # through think4j (tools/QuantE2E.java). Random weights make logits nearly tied, so compare log-probs:
 # llama.cpp rounds activations to 8 bits, so differences around 0.01-0.02 nats are expected.
-# Usage: tools/quant_e2e_check.sh [WORKDIR]   (LLAMACPP_RUN defaults to /work/llamacpp/run)
+# Usage: tools/quant_e2e_check.sh [WORKDIR]   (LLAMACPP_RUN: a command that runs a llama.cpp tool, by
+# default ../shared/llama.cpp/bin/TOOL with the libraries of target/llamacpp-lib when that exists,
+# the links scripts/bench-real-files.sh rebuilds when ../shared/llama.cpp/bin lost its .so symlinks)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-run="${LLAMACPP_RUN:-/work/llamacpp/run}"
+lcpp_run() {  # lcpp_run TOOL ARGS...
+  local tool="$1" lib="$root/target/llamacpp-lib"; shift
+  [ -d "$lib" ] || lib="$root/../shared/llama.cpp/bin"
+  LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$root/../shared/llama.cpp/bin/$tool" "$@"
+}
+run="${LLAMACPP_RUN:-lcpp_run}"
 dir="${1:-$(mktemp -d)}"
 mkdir -p "$dir"
 port="${PORT:-18731}"
