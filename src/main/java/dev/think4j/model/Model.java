@@ -25,24 +25,9 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Maps and validates a model file. With {@code checkTensors} every weight is also scanned for
+     * Loads and validates a model file. With {@code checkTensors} every weight is also scanned for
      * NaN and infinite values (as llama.cpp's --check-tensors), which reads the whole file.
      */
-    /**
-     * Files of 64 MiB and more are read into huge-page memory rather than mapped (decode streams
-     * every weight per token, see gguf.ResidentCopy); {@code -Dthink4j.mmap=true} keeps the mapping.
-     */
-    private static boolean residentWeights(Path path) {
-        if (Boolean.getBoolean("think4j.mmap")) {
-            return false;
-        }
-        try {
-            return java.nio.file.Files.size(path) >= (64L << 20);
-        } catch (java.io.IOException e) {
-            return false;
-        }
-    }
-
     public static Model load(Path path, boolean checkTensors) {
         GgufFile gguf = GgufFile.open(path, residentWeights(path));
         try {
@@ -59,6 +44,21 @@ public final class Model implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             gguf.close();
             throw e;
+        }
+    }
+
+    /**
+     * Files of 64 MiB and more are read into huge-page memory rather than mapped (decode streams
+     * every weight per token, see gguf.ResidentCopy); {@code -Dthink4j.mmap=true} keeps the mapping.
+     */
+    private static boolean residentWeights(Path path) {
+        if (Boolean.getBoolean("think4j.mmap")) {
+            return false;
+        }
+        try {
+            return java.nio.file.Files.size(path) >= (64L << 20);
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

@@ -165,18 +165,10 @@ public final class SyntheticModel {
             if (vocab < tokens.length) {
                 throw new Think4jException("shape vocabulary " + vocab + " is smaller than the source vocabulary " + tokens.length);
             }
-            String[] t = java.util.Arrays.copyOf(tokens, vocab);
-            float[] sc = java.util.Arrays.copyOf(scores, vocab);
-            int[] ty = java.util.Arrays.copyOf(types, vocab);
-            for (int i = tokens.length; i < vocab; i++) {
-                t[i] = "<unused_" + (i - tokens.length) + ">";
-                sc[i] = -1e9f;
-                ty[i] = 5; // UNUSED
-            }
             w.putString("tokenizer.ggml.model", "llama");
-            w.putArray("tokenizer.ggml.tokens", GgufValueType.STRING, t);
-            w.putArray("tokenizer.ggml.scores", GgufValueType.FLOAT32, sc);
-            w.putArray("tokenizer.ggml.token_type", GgufValueType.INT32, ty);
+            w.putArray("tokenizer.ggml.tokens", GgufValueType.STRING, padVocabArray("tokenizer.ggml.tokens", tokens, vocab));
+            w.putArray("tokenizer.ggml.scores", GgufValueType.FLOAT32, padVocabArray("tokenizer.ggml.scores", scores, vocab));
+            w.putArray("tokenizer.ggml.token_type", GgufValueType.INT32, padVocabArray("tokenizer.ggml.token_type", types, vocab));
             w.putUInt32("tokenizer.ggml.bos_token_id", src.getInt("tokenizer.ggml.bos_token_id", 1));
             w.putUInt32("tokenizer.ggml.eos_token_id", src.getInt("tokenizer.ggml.eos_token_id", 2));
             w.putUInt32("tokenizer.ggml.unknown_token_id", src.getInt("tokenizer.ggml.unknown_token_id", 0));
@@ -184,8 +176,8 @@ public final class SyntheticModel {
     }
 
     /**
-     * Copies every tokenizer.* key; a byte-level BPE vocabulary smaller than the shape (only when the
-     * shape's embedding has spare rows) gets padding tokens of type UNUSED.
+     * Copies every tokenizer.* key; a vocabulary smaller than the shape gets padding tokens of type
+     * UNUSED (see {@link #padVocabArray}).
      */
     private static void copyTokenizer(GgufWriter w, GgufFile src, int vocab) {
         for (var e : src.metadata().entrySet()) {
@@ -204,6 +196,7 @@ public final class SyntheticModel {
         }
     }
 
+    /** Token texts, types and scores padded to {@code vocab} entries with unused tokens; other arrays as they are. */
     private static Object padVocabArray(String key, Object v, int vocab) {
         return switch (key) {
             case "tokenizer.ggml.tokens" -> {

@@ -97,7 +97,7 @@ public final class Q4_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, minSums(x, xOffset, n), new float[16]);
+            return dotBlocks(offset / 256, n / 256, x, xOffset);
         }
         return dotRagged(offset, x, xOffset, n);
     }

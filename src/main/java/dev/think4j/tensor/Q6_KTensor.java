@@ -48,7 +48,7 @@ public final class Q6_KTensor extends QuantizedTensor {
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         if (Kernels.ENABLED && offset % 256 == 0 && n % 256 == 0) {
-            return dotBlocks(offset / 256, n / 256, x, xOffset, groupSums(x, xOffset, n, 16), new float[16]);
+            return dotBlocks(offset / 256, n / 256, x, xOffset);
         }
         return dotRagged(offset, x, xOffset, n);
     }
@@ -137,8 +137,9 @@ public final class Q6_KTensor extends QuantizedTensor {
     /**
      * sum over 16-groups of d*sc * (sum q*x - 32 * sum x): the three byte streams are widened to int
      * lanes once and the 6-bit codes assembled there (x86 has no byte-lane shifts), multiplied raw,
-     * each group's scale applied once to its partial sum; the -32 offset is scalar through the
-     * prepared x sums. Four accumulators keep the four code streams' chains independent.
+     * each group's scale applied once to its partial sum; the -32 offset is one vector multiply-add
+     * of the block's scales with the prepared x sums. Four accumulators per block keep the four
+     * code streams' chains independent; {@code scales} is the caller's scratch for 16 floats.
      */
     private float dotBlocks(long firstBlock, int blocks, float[] x, int xOffset, float[] sums, float[] scales) {
         // Only one vector leaves the loop: combining several accumulators after it was compiled as
