@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** think4j synth: a random-weight GGUF of a real model's shape, for benchmarks and tests. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = "Write a random-weight GGUF of a real model's shape (shapes: llama-3.2-1b, llama-3.2-3b, llama-3-8b, mini-hd64, "
-                + "mistral-7b, qwen2.5-0.5b, qwen3-0.6b, tiny, tiny-qwen2, tiny-qwen3).")
+                + "mistral-7b, qwen2.5-0.5b, qwen3-0.6b, gemma-3-1b, tiny, tiny-qwen2, tiny-qwen3, tiny-gemma3).")
 public final class SynthCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -42,6 +42,11 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--logit-gain", defaultValue = "1", paramLabel = "G",
+            description = "multiply the output norm by G: random weights give nearly flat logits, 10-30 makes them peaked enough "
+                    + "to compare engines token by token (default: ${DEFAULT-VALUE})")
+    float logitGain;
+
     @Override
     public Integer call() {
         ModelShape s = ModelShape.named(shape);
@@ -56,7 +61,10 @@ public final class SynthCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
-        SyntheticModel.write(s, t, out, seed, vocab != null ? vocab : DefaultModel.path(), msg -> {
+        if (!(logitGain > 0) || !Float.isFinite(logitGain)) {
+            throw new Think4jException("--logit-gain must be a finite number > 0, got " + logitGain);
+        }
+        SyntheticModel.write(s, t, out, seed, vocab != null ? vocab : DefaultModel.path(), logitGain, msg -> {
             err.println(msg);
             err.flush();
         });

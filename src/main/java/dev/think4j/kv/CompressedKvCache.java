@@ -5,6 +5,20 @@ import dev.think4j.tensor.Parallel;
 /**
  * The KV cache: one {@link HeadCache} per (layer, KV head), compressed at the end of each prefill by
  * the configured {@link KvPolicy}. With an empty policy it is the plain dense cache.
+ *
+ * <p>Sliding-window layers ({@link KvShape#window(int)} > 0, Gemma 3's local layers) hold at most
+ * their window: each append frees the tokens that fell out of it (they are removed from storage,
+ * not masked), so attention there is exactly attention over the last {@code window} positions. On
+ * those layers the policy applies as follows (see {@link #pressesFor(int)}):
+ * <ul>
+ *   <li>channel pruning (ThinK, keynorm) works as on any layer: it prunes the channels of the window's
+ *       tokens older than its own observation window, and {@code flush=N} moves generated ones too;</li>
+ *   <li>eviction (SnapKV, PyramidKV, H2O, StreamingLLM) is not applied: the model's window already is
+ *       the eviction there, and the cache does not track positions of kept tokens, so a budget inside
+ *       the window would make the "oldest token" of later drops no longer the oldest position;</li>
+ *   <li>q8_0 / q4_0 apply (their rows can be dropped one by one); KIVI does not, since its keys are
+ *       quantized per channel over groups of tokens that cannot lose their oldest token alone.</li>
+ * </ul>
  */
 public final class CompressedKvCache implements KvCache {
     /** Below this much attention work per layer and token, threads cost more than they save. */
@@ -14,6 +28,8 @@ public final class CompressedKvCache implements KvCache {
     private final KvPolicy policy;
     /** Presses fed decode attention; computed once since attend() runs per head, layer and token. */
     private final java.util.List<KvPress> observers;
+    /** Per layer, the presses that apply to it (all of them except on sliding-window layers). */
+    private final java.util.List<java.util.List<KvPress>> layerPresses;
     private final HeadCache[][] heads;
     private final float scale;
     private final int window;
@@ -30,6 +46,10 @@ public final class CompressedKvCache implements KvCache {
         this.shape = shape;
         this.policy = policy;
         this.observers = policy.presses().stream().filter(KvPress::observesAttention).toList();
+        this.layerPresses = new java.util.ArrayList<>();
+        for (int l = 0; l < shape.layers(); l++) {
+            layerPresses.add(pressesFor(l));
+        }
         this.heads = new HeadCache[shape.layers()][shape.kvHeads()];
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
@@ -40,6 +60,20 @@ public final class CompressedKvCache implements KvCache {
         this.window = policy.window();
         this.windowQueries = new float[shape.layers()][window * shape.queryDim()];
         this.windowCount = new int[shape.layers()];
+    }
+
+    /**
+     * The presses of the policy that run on {@code layer}: all of them on ordinary layers; on a
+     * sliding-window layer, channel pruning and per-token quantization but neither eviction nor KIVI
+     * (why: see the class comment).
+     */
+    java.util.List<KvPress> pressesFor(int layer) {
+        if (shape.window(layer) == 0) {
+            return policy.presses();
+        }
+        return policy.presses().stream()
+                .filter(p -> p.stage() != KvPress.Stage.EVICT && !(p instanceof KiviPress))
+                .toList();
     }
 
     public static CompressedKvCache dense(KvShape shape) {
@@ -72,8 +106,13 @@ public final class CompressedKvCache implements KvCache {
     @Override
     public void append(int layer, float[] k, int kOff, float[] v, int vOff) {
         int d = shape.headDim();
+        int window = shape.window(layer);
         for (int g = 0; g < shape.kvHeads(); g++) {
-            heads[layer][g].append(k, kOff + g * d, v, vOff + g * d);
+            HeadCache head = heads[layer][g];
+            head.append(k, kOff + g * d, v, vOff + g * d);
+            if (window > 0 && head.length() > window) {
+                head.dropOldest(head.length() - window);
+            }
         }
     }
 
@@ -110,7 +149,7 @@ public final class CompressedKvCache implements KvCache {
             s[1] = new float[group * shape.headDim()];
         }
         head.attend(q, qOff, group, out, outOff, scale, s[0], s[1]);
-        if (prefilled && !observers.isEmpty()) {
+        if (prefilled && !observers.isEmpty() && shape.window(head.layer()) == 0) {
             synchronized (head) {
                 for (int i = 0; i < group; i++) {
                     for (KvPress p : observers) {
@@ -128,9 +167,9 @@ public final class CompressedKvCache implements KvCache {
         if (policy.isNone() || !prefilled) {
             return;
         }
-        for (HeadCache[] layer : heads) {
-            for (HeadCache head : layer) {
-                for (KvPress p : policy.presses()) {
+        for (int l = 0; l < shape.layers(); l++) {
+            for (HeadCache head : heads[l]) {
+                for (KvPress p : layerPresses.get(l)) {
                     p.afterToken(head, generated);
                 }
             }
@@ -178,7 +217,7 @@ public final class CompressedKvCache implements KvCache {
 
     private void compressHead(int layer, int g) {
         HeadCompression view = compressionView(layer, g);
-        for (KvPress p : policy.presses()) {
+        for (KvPress p : layerPresses.get(layer)) {
             p.compress(view);
         }
         heads[layer][g].apply(view);

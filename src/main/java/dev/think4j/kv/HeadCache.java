@@ -272,6 +272,23 @@ public final class HeadCache {
         tailValues.removeFirst(count);
     }
 
+    /**
+     * Frees the {@code n} oldest tokens (a sliding-window layer's expired ones): shifted out of the
+     * dense tail when nothing is compressed, else removed through {@link #evict}.
+     */
+    public void dropOldest(int n) {
+        if (segments.isEmpty()) {
+            tailKeys.removeFirst(n);
+            tailValues.removeFirst(n);
+            return;
+        }
+        int[] oldest = new int[n];
+        for (int i = 0; i < n; i++) {
+            oldest[i] = i;
+        }
+        evict(oldest);
+    }
+
     /** Keeps only the given tail rows (increasing indices): decode-time eviction. */
     public void retainTail(int[] rows) {
         tailKeys.retain(rows);

@@ -96,7 +96,8 @@ public final class Model implements AutoCloseable {
     }
 
     public KvShape kvShape() {
-        return new KvShape(config.layers(), config.heads(), config.kvHeads(), config.headDim());
+        return new KvShape(config.layers(), config.heads(), config.kvHeads(), config.headDim(),
+                config.slidingLayers() == null ? null : config.kvWindows());
     }
 
     public CompressedKvCache newCache(KvPolicy policy) {

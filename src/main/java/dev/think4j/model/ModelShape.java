@@ -6,11 +6,19 @@ import java.util.Map;
 
 /**
  * The hyper-parameters of a real model, for synthetic random-weight GGUF files of the same shape
- * (benchmarks and tests). {@code llama3RopeScaling} adds Llama 3.1/3.2's rope_freqs table.
+ * (benchmarks and tests). {@code llama3RopeScaling} adds Llama 3.1/3.2's rope_freqs table;
+ * {@code slidingWindow} is Gemma 3's window of its sliding layers (0 elsewhere).
  */
 public record ModelShape(String name, String architecture, int dim, int layers, int heads, int kvHeads, int headDim,
                          int hiddenDim, int vocab, int contextLength, float ropeTheta, boolean tiedOutput,
-                         boolean llama3RopeScaling, float rmsEps) {
+                         boolean llama3RopeScaling, float rmsEps, int slidingWindow) {
+
+    public ModelShape(String name, String architecture, int dim, int layers, int heads, int kvHeads, int headDim,
+                      int hiddenDim, int vocab, int contextLength, float ropeTheta, boolean tiedOutput,
+                      boolean llama3RopeScaling, float rmsEps) {
+        this(name, architecture, dim, layers, heads, kvHeads, headDim, hiddenDim, vocab, contextLength, ropeTheta, tiedOutput,
+                llama3RopeScaling, rmsEps, 0);
+    }
 
     public static final Map<String, ModelShape> PRESETS = presets();
 
@@ -27,6 +35,10 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         add(m, new ModelShape("mini-hd64", "llama", 512, 4, 8, 2, 64, 1536, 32000, 32768, 500000f, true, false, 1e-5f));
         add(m, new ModelShape("tiny", "llama", 64, 2, 4, 2, 16, 128, 512, 1024, 10000f, false, false, 1e-5f));
         add(m, new ModelShape("tiny-qwen3", "qwen3", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
+        add(m, new ModelShape("gemma-3-1b", "gemma3", 1152, 26, 4, 1, 256, 6912, 262144, 32768, 1000000f, true, false, 1e-6f, 512));
+        // six layers = five sliding (window 64) and one global, so sequences of a few hundred tokens
+        // exercise both kinds of layer and both RoPE bases
+        add(m, new ModelShape("tiny-gemma3", "gemma3", 128, 6, 4, 2, 32, 256, 512, 2048, 1000000f, true, false, 1e-6f, 64));
         add(m, new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
         return Map.copyOf(m);
     }
@@ -53,6 +65,9 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         }
         if (architecture.equals("qwen3")) {
             perLayer += 2L * headDim;
+        }
+        if (architecture.equals("gemma3")) {
+            perLayer += 2L * headDim + 2L * dim;
         }
         long total = (long) vocab * dim + layers * perLayer + dim;
         if (!tiedOutput) {

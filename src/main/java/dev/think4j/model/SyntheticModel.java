@@ -26,6 +26,16 @@ public final class SyntheticModel {
     }
 
     public static void write(ModelShape s, GgmlType type, Path out, long seed, Path vocabularySource, Consumer<String> progress) {
+        write(s, type, out, seed, vocabularySource, 1f, progress);
+    }
+
+    /**
+     * @param logitGain factor on the output norm's weights: random weights give nearly flat logits,
+     *                  a gain of 10-30 makes them peaked enough that greedy tokens and top-k log-probs
+     *                  can be compared across engines (near-ties become rare)
+     */
+    public static void write(ModelShape s, GgmlType type, Path out, long seed, Path vocabularySource, float logitGain,
+                             Consumer<String> progress) {
         if (!List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
                 GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
                 GgmlType.IQ4_NL, GgmlType.IQ4_XS).contains(type)) {
@@ -47,6 +57,9 @@ public final class SyntheticModel {
         w.putUInt32(a + ".rope.dimension_count", s.headDim());
         w.putFloat32(a + ".rope.freq_base", s.ropeTheta());
         w.putFloat32(a + ".attention.layer_norm_rms_epsilon", s.rmsEps());
+        if (s.slidingWindow() > 0) {
+            w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());
+        }
         putTokenizer(w, s.vocab(), vocabularySource);
 
         long seedBase = seed;
@@ -74,16 +87,26 @@ public final class SyntheticModel {
                     w.addTensor(p + b, new long[] {n}, GgmlType.F32, sink -> writeRandom(sink, GgmlType.F32, n, 1, 0.02, seedBase + (p + b).hashCode()));
                 }
             }
-            if (a.equals("qwen3")) {
+            if (a.equals("qwen3") || a.equals("gemma3")) {
                 norm.accept(p + "attn_q_norm.weight", s.headDim());
                 norm.accept(p + "attn_k_norm.weight", s.headDim());
+            }
+            if (a.equals("gemma3")) {
+                // Gemma's GGUF norms already hold 1 + w (the converter adds the 1), as these do
+                norm.accept(p + "post_attention_norm.weight", s.dim());
+                norm.accept(p + "post_ffw_norm.weight", s.dim());
             }
             norm.accept(p + "ffn_norm.weight", s.dim());
             matrix.accept(p + "ffn_gate.weight", new long[] {s.dim(), s.hiddenDim()});
             matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), s.hiddenDim()});
             matrix.accept(p + "ffn_down.weight", new long[] {s.hiddenDim(), s.dim()});
         }
-        norm.accept("output_norm.weight", s.dim());
+        if (logitGain == 1f) {
+            norm.accept("output_norm.weight", s.dim());
+        } else {
+            w.addTensor("output_norm.weight", new long[] {s.dim()}, GgmlType.F32,
+                    sink -> writeRandom(sink, GgmlType.F32, s.dim(), 1, -logitGain, seedBase + "output_norm.weight".hashCode()));
+        }
         if (!s.tiedOutput()) {
             matrix.accept("output.weight", new long[] {s.dim(), s.vocab()});
         }
@@ -98,7 +121,7 @@ public final class SyntheticModel {
         return rowLength % type.blockSize() == 0 ? type : GgmlType.F16;
     }
 
-    /** std < 0 means a norm weight: 1 plus small noise. */
+    /** std < 0 means a norm weight: 1 plus small noise, times -std. */
     private static void writeRandom(GgufWriter.ByteSink sink, GgmlType type, int cols, int rows, double std, long seed)
             throws java.io.IOException {
         int blocks = (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
@@ -111,7 +134,7 @@ public final class SyntheticModel {
                 SplittableRandom rnd = new SplittableRandom(seed * 1_000_003L + b);
                 float[] v = new float[(r1 - r0) * cols];
                 for (int i = 0; i < v.length; i++) {
-                    v[i] = std < 0 ? (float) (1 + 0.05 * rnd.nextGaussian()) : (float) (std * rnd.nextGaussian());
+                    v[i] = std < 0 ? (float) (-std * (1 + 0.05 * rnd.nextGaussian())) : (float) (std * rnd.nextGaussian());
                 }
                 return Quantizer.quantize(type, v);
             }).toArray(byte[][]::new);

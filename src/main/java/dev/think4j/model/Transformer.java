@@ -5,7 +5,9 @@ import dev.think4j.tensor.FloatTensor;
 import dev.think4j.tensor.Parallel;
 
 /**
- * The Llama-family forward pass (llama, qwen2, qwen3). Tokens go through in chunks: every matrix
+ * The Llama-family forward pass (llama, qwen2, qwen3, gemma3). Gemma 3 differs only by small hooks:
+ * scaled embeddings, norms on the attention and FFN outputs, GeGLU, and sliding-window layers with
+ * their own RoPE base (the window itself is the cache's business, see {@code KvShape#windows()}). Tokens go through in chunks: every matrix
  * product runs once per chunk (rows reused across the chunk's tokens), attention runs token by token
  * against the {@link KvCache}, which is the only place keys and values live.
  */
@@ -26,6 +28,8 @@ public final class Transformer {
     private final float[] cos;
     private final float[] sin;
     private final double[] invFreq;
+    /** Sliding-window layers' frequencies (Gemma 3: base 10000, no scaling); null when no layer slides. */
+    private final double[] invFreqLocal;
 
     public Transformer(ModelConfig config, Weights weights, int chunkSize) {
         if (chunkSize < 1) {
@@ -51,6 +55,14 @@ public final class Transformer {
                 f /= weights.ropeFreqFactors()[i];
             }
             invFreq[i] = f;
+        }
+        if (c.slidingLayers() != null) {
+            invFreqLocal = new double[c.ropeDim() / 2];
+            for (int i = 0; i < invFreqLocal.length; i++) {
+                invFreqLocal[i] = Math.pow(c.ropeThetaLocal(), -2.0 * i / c.ropeDim());
+            }
+        } else {
+            invFreqLocal = null;
         }
     }
 
@@ -140,6 +152,12 @@ public final class Transformer {
                 throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + c.vocabSize());
             }
             w.tokenEmbedding().dequantize((long) token * dim, x, t * dim, dim);
+            if (c.gemma()) {
+                float scale = (float) Math.sqrt(dim);
+                for (int i = t * dim; i < (t + 1) * dim; i++) {
+                    x[i] *= scale;
+                }
+            }
         }
     }
 
@@ -152,6 +170,7 @@ public final class Transformer {
         int hidden = c.hiddenDim();
         for (int l = 0; l < c.layers(); l++) {
             LayerWeights lw = w.layers()[l];
+            boolean local = c.sliding(l);
             for (int t = 0; t < m; t++) {
                 rmsnorm(xb, t * dim, x, t * dim, lw.attnNorm(), dim);
             }
@@ -172,9 +191,18 @@ public final class Transformer {
                         rmsnorm(k, t * kvd + h * hd, k, t * kvd + h * hd, lw.kNorm(), hd);
                     }
                 }
-                ropeAngles(positions[t]);
+                if (local) {
+                    ropeAngles(positions[t], invFreqLocal, 1f);
+                } else {
+                    ropeAngles(positions[t], invFreq, c.ropeScale());
+                }
                 for (int h = 0; h < c.heads(); h++) {
                     rope(q, t * qd + h * hd);
+                }
+                if (c.queryScale() != 1f) {
+                    for (int i = t * qd; i < (t + 1) * qd; i++) {
+                        q[i] *= c.queryScale();
+                    }
                 }
                 for (int h = 0; h < c.kvHeads(); h++) {
                     rope(k, t * kvd + h * hd);
@@ -183,14 +211,16 @@ public final class Transformer {
                 caches[t].attend(l, q, t * qd, att, t * qd);
             }
             mul(lw.wo(), rowwise, att, xb, m, dim, qd);
+            postNorm(xb, lw.postAttnNorm(), m);
             addInPlace(x, xb, m * dim);
             for (int t = 0; t < m; t++) {
                 rmsnorm(xb, t * dim, x, t * dim, lw.ffnNorm(), dim);
             }
             mul(lw.wGate(), rowwise, xb, hGate, m, hidden, dim);
             mul(lw.wUp(), rowwise, xb, hUp, m, hidden, dim);
-            swiglu(m * hidden);
+            gatedActivation(m * hidden);
             mul(lw.wDown(), rowwise, hGate, xb, m, dim, hidden);
+            postNorm(xb, lw.postFfnNorm(), m);
             addInPlace(x, xb, m * dim);
         }
     }
@@ -203,23 +233,41 @@ public final class Transformer {
         }
     }
 
-    /** hGate = silu(hGate) * hUp, split over threads when large. */
-    private void swiglu(int total) {
+    /** Gemma's post-norms: the block output is normalised before it joins the residual. */
+    private void postNorm(float[] rows, float[] weight, int m) {
+        if (weight != null) {
+            for (int t = 0; t < m; t++) {
+                rmsnorm(rows, t * c.dim(), rows, t * c.dim(), weight, c.dim());
+            }
+        }
+    }
+
+    /**
+     * hGate = act(hGate) * hUp with SiLU (SwiGLU) or, for Gemma, GELU in ggml's tanh approximation
+     * (GeGLU); split over threads when large.
+     */
+    private void gatedActivation(int total) {
         int parts = total >= 1 << 14 ? Parallel.threads() : 1;
+        boolean gelu = c.gemma();
         Parallel.forRange(parts, part -> {
             int lo = (int) ((long) total * part / parts);
             int hi = (int) ((long) total * (part + 1) / parts);
             for (int i = lo; i < hi; i++) {
                 float g = hGate[i];
-                hGate[i] = g / (1f + (float) Math.exp(-g)) * hUp[i];
+                hGate[i] = (gelu ? gelu(g) : g / (1f + (float) Math.exp(-g))) * hUp[i];
             }
         });
     }
 
-    private void ropeAngles(int pos) {
-        double p = pos / (double) c.ropeScale();
-        for (int i = 0; i < invFreq.length; i++) {
-            double a = p * invFreq[i];
+    /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as ggml computes GELU. */
+    static float gelu(float x) {
+        return 0.5f * x * (1f + (float) Math.tanh(0.7978845608028654 * x * (1 + 0.044715 * x * x)));
+    }
+
+    private void ropeAngles(int pos, double[] freqs, float scale) {
+        double p = pos / (double) scale;
+        for (int i = 0; i < freqs.length; i++) {
+            double a = p * freqs[i];
             cos[i] = (float) Math.cos(a);
             sin[i] = (float) Math.sin(a);
         }

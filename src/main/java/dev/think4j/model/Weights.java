@@ -38,7 +38,9 @@ public record Weights(
                     vector(gguf, p + "ffn_norm.weight", c.dim()),
                     matrix(gguf, p + "ffn_gate.weight", c.dim(), c.hiddenDim()),
                     matrix(gguf, p + "ffn_up.weight", c.dim(), c.hiddenDim()),
-                    matrix(gguf, p + "ffn_down.weight", c.hiddenDim(), c.dim()));
+                    matrix(gguf, p + "ffn_down.weight", c.hiddenDim(), c.dim()),
+                    c.gemma() ? vector(gguf, p + "post_attention_norm.weight", c.dim()) : null,
+                    c.gemma() ? vector(gguf, p + "post_ffw_norm.weight", c.dim()) : null);
         }
         float[] outputNorm = vector(gguf, "output_norm.weight", c.dim());
         FloatTensor output = gguf.hasTensor("output.weight")
