@@ -118,6 +118,6 @@ class HostileFilesTest {
         // a vocabulary-only file is reported as such first; inspect reads only the metadata
         CliRunner r = CliRunner.run("inspect", "--model", phi.toString());
         assertCleanRejection(r, "unsupported architecture 'phi3'");
-        assertThat(r.err()).contains("(supported: llama, qwen2, qwen3)");
+        assertThat(r.err()).contains("(supported: llama, qwen2, qwen3, gemma3)");
     }
 }
