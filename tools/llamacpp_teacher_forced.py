@@ -1,81 +1,104 @@
 #!/usr/bin/env python3
-"""Greedy tokens and top-K log-probs of llama.cpp at every position, as a JSON fixture.
+"""A llama.cpp reference fixture for ArchitectureReferenceTest, teacher-forced on a text.
 
-Starts llama-server on MODEL with a float32 KV cache and flash attention off (its CPU flash
-attention rounds through FP16 and alone moves log-probs by ~5e-3), tokenizes the text with it, then asks for one token at a time: the reply's top-K log-probs
-are llama.cpp's softmax of its raw logits, its first entry llama.cpp's greedy choice. With --text the
-sequence is teacher-forced on that text (position i sees its first i tokens; random-weight models
-left to themselves soon repeat one token, which would test little); with --prompt it continues on
-llama.cpp's own argmax after the prompt. Asking
-token by token (rather than one long completion) sidesteps the server's output parser, which rejects
-text that is not valid UTF-8 (random-weight models emit lone byte tokens); --ban keeps those ids from
-being sampled, which does not touch the reported raw log-probs.
+Writes the synthetic model with `think4j synth` (shape, F32, --std, --seed), starts llama-server on
+it on loopback (F32 KV cache, flash attention off: its CPU flash attention rounds through FP16),
+tokenizes TEXT with it and, for every prefix of the first N+1 tokens, asks for one token with
+n_probs=5: the reply's top-5 are llama.cpp's raw log-probs, their first entry its greedy choice.
+Unlike tools/llamacpp_logprob_fixture.sh, which feeds llama.cpp's own greedy continuation, the
+model here reads a real text: random-weight models of some architectures (gemma3: its sqrt(dim)
+embedding scale and tied output make a token predict itself) repeat one token when left to
+themselves, which would leave sliding windows and RoPE bases untested. The fixture's "tokens" are
+the fed text tokens and "greedy" llama.cpp's choices. Asking one token per request also sidesteps
+the server's output parser, which rejects text that is not valid UTF-8 (random models emit lone
+byte tokens); --ban keeps those ids from being sampled, which leaves the reported raw log-probs alone.
 
-  tools/llamacpp_teacher_forced.py --model f.gguf --prompt "Once upon a time" --positions 300 \
-      --ban 3-258 --out src/test/resources/.../fixture.json
+  tools/llamacpp_teacher_forced.py --shape tiny-gemma3 --std 0.1 --text docs/examples/story.txt -n 300
 """
-import argparse, json, os, subprocess, sys, time, urllib.request
+import argparse, hashlib, json, os, socket, subprocess, sys, tempfile, time, urllib.request
+
 
 def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--prompt", help="continue greedily after this prompt")
-    src.add_argument("--text", help="file whose tokens are fed (teacher forcing); positions start after its first token")
-    ap.add_argument("--positions", type=int, default=300)
-    ap.add_argument("--top", type=int, default=5)
-    ap.add_argument("--ban", default="", help="id ranges never sampled, e.g. 3-258 (byte tokens)")
-    ap.add_argument("--port", type=int, default=8391)
-    ap.add_argument("--llamacpp", default=os.environ.get("LLAMACPP_RUN", "/work/llamacpp/run"))
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--shape", required=True)
+    ap.add_argument("--name")
+    ap.add_argument("--std", type=float, default=0.1)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ctx", type=int, default=512)
+    ap.add_argument("--text", default=os.path.join(root, "docs/examples/story.txt"))
+    ap.add_argument("-n", type=int, default=300)
+    ap.add_argument("--ban", default="3-258", help="id range never sampled (the byte tokens of the bundled vocabulary)")
+    ap.add_argument("--out")
     a = ap.parse_args()
-    base = "http://127.0.0.1:%d" % a.port
-    ctx = a.positions + 64
-    server = subprocess.Popen([a.llamacpp, "llama-server", "-m", a.model, "-t", "2", "-c", str(ctx), "-np", "1",
-                               "--host", "127.0.0.1", "--port", str(a.port), "-ctk", "f32", "-ctv", "f32", "-fa", "off"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(600):
-            try:
-                if json.load(urllib.request.urlopen(base + "/health")).get("status") == "ok":
-                    break
-            except Exception:
-                time.sleep(0.1)
-        def post(path, body):
-            req = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
-            return json.load(urllib.request.urlopen(req))
-        bias = []
-        for r in filter(None, a.ban.split(",")):
-            lo, _, hi = r.partition("-")
-            bias += [[i, False] for i in range(int(lo), int(hi or lo) + 1)]
-        text = a.prompt if a.prompt is not None else open(a.text, encoding="utf-8").read()
-        all_ids = post("/tokenize", {"content": text, "add_special": True})["tokens"]
-        forced = a.text is not None
-        prompt = all_ids[:1] if forced else all_ids
-        if forced and len(all_ids) < a.positions + 1:
-            sys.exit("text has %d tokens, fewer than --positions + 1" % len(all_ids))
-        ids = list(prompt)
-        tokens, tops = [], []
-        for i in range(a.positions):
-            r = post("/completion", {"prompt": ids, "n_predict": 1, "temperature": 0, "n_probs": a.top,
-                                     "cache_prompt": True, "logit_bias": bias})
-            top = [[t["id"], t["logprob"]] for t in r["completion_probabilities"][0]["top_logprobs"]]
-            tops.append(top)
-            tokens.append(top[0][0])
-            ids.append(all_ids[len(ids)] if forced else top[0][0])
-        props = json.load(urllib.request.urlopen(base + "/props"))
-        out = {"model": os.path.basename(a.model), "llama_cpp": props.get("build_info", ""),
-               "settings": "llama-server -ctk f32 -ctv f32 -fa off, top-%d log-probs of the raw logits, %s" % (
-                   a.top, "teacher-forced on the text" if forced else "greedy after the prompt"),
-               "input_ids": ids[:len(prompt) + a.positions - 1],
-               "prompt_length": len(prompt), "greedy": tokens, "top": tops}
-        with open(a.out, "w") as f:
-            json.dump(out, f, separators=(",", ":"))
-            f.write("\n")
-        print("wrote %s: %d prompt + %d positions" % (a.out, len(prompt), len(tokens)), file=sys.stderr)
-    finally:
-        server.terminate()
-        server.wait()
+    run = os.environ.get("LLAMACPP_RUN") or ("/work/llamacpp/run" if os.access("/work/llamacpp/run", os.X_OK)
+                                              else os.path.join(root, "../shared/llama.cpp/run"))
+    out = a.out or os.path.join(root, "src/test/resources/dev/think4j/model/reference", (a.name or a.shape) + ".json")
+    with tempfile.TemporaryDirectory() as work:
+        model = os.path.join(work, "model.gguf")
+        subprocess.run([os.path.join(root, "think4j"), "synth", "--shape", a.shape, "--type", "F32", "--std", str(a.std),
+                        "--seed", str(a.seed), "--out", model], check=True, stdout=sys.stderr)
+        sha = hashlib.sha256(open(model, "rb").read()).hexdigest()
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        base = "http://127.0.0.1:%d" % port
+        server = subprocess.Popen([run, "llama-server", "-m", model, "--host", "127.0.0.1", "--port", str(port), "-c", str(a.ctx),
+                                   "-np", "1", "-t", "2", "-ctk", "f32", "-ctv", "f32", "-fa", "off", "--no-warmup"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(600):
+                try:
+                    if json.load(urllib.request.urlopen(base + "/health")).get("status") == "ok":
+                        break
+                except Exception:
+                    time.sleep(0.1)
+
+            def post(path, body):
+                req = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+                return json.load(urllib.request.urlopen(req))
+
+            lo, _, hi = a.ban.partition("-")
+            bias = [[i, False] for i in range(int(lo), int(hi or lo) + 1)]
+            ids = post("/tokenize", {"content": open(a.text, encoding="utf-8").read(), "add_special": True})["tokens"]
+            if len(ids) < a.n + 1:
+                sys.exit("error: the text has %d tokens, fewer than -n + 1" % len(ids))
+            top5, greedy = [], []
+            for i in range(1, a.n + 1):
+                r = post("/completion", {"prompt": ids[:i], "n_predict": 1, "temperature": 0, "n_probs": 5,
+                                         "cache_prompt": True, "post_sampling_probs": False, "logit_bias": bias})
+                top = [[t["id"], round(t["logprob"], 7)] for t in r["completion_probabilities"][0]["top_logprobs"]]
+                top5.append(top)
+                greedy.append(top[0][0])
+            version = subprocess.run([run, "llama-server", "--version"], capture_output=True, text=True)
+            version = next((l for l in (version.stdout + version.stderr).splitlines() if "version" in l.lower()), "")
+        finally:
+            server.terminate()
+            server.wait()
+    fixture = {
+        "about": "llama.cpp reference for ArchitectureReferenceTest, teacher-forced on a text; regenerate with tools/llamacpp_teacher_forced.py",
+        "shape": a.shape, "type": "F32", "std": a.std, "seed": a.seed, "sha256": sha, "ctx": a.ctx, "llama_cpp": version.strip(),
+        "server": "-c %d -np 1 -ctk f32 -ctv f32 -fa off; /completion per prefix, n_predict=1 n_probs=5 post_sampling_probs=false" % a.ctx,
+        "text": os.path.relpath(a.text, root),
+        "prompt_ids": ids[:1],
+        "masked_ids": [],
+        "tokens": ids[1:a.n + 1],
+        "greedy": greedy,
+        "top5": top5,
+    }
+    with open(out, "w") as f:
+        f.write("{\n")
+        items = list(fixture.items())
+        for i, (k, v) in enumerate(items):
+            sep = "," if i < len(items) - 1 else ""
+            if k == "top5":
+                f.write('  "top5": [\n' + ",\n".join("    " + json.dumps(x, separators=(",", ":")) for x in v) + "\n  ]" + sep + "\n")
+            else:
+                f.write("  %s: %s%s\n" % (json.dumps(k), json.dumps(v, separators=(", ", ": ")), sep))
+        f.write("}\n")
+    print("wrote %s (%d positions, model sha256 %s)" % (out, a.n, sha), file=sys.stderr)
+
 
 if __name__ == "__main__":
     main()

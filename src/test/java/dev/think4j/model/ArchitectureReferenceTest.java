@@ -37,9 +37,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Fixtures come from {@code tools/llamacpp_logprob_fixture.sh} (llama.cpp with an F32 KV cache and no
  * flash attention), so llama.cpp is not needed here. Tolerance: 1e-3 absolute in log-probability for
  * F32 weights; the measured maxima are printed and listed in the README's table.
+ * <p>gemma3 reads a text instead ({@code tools/llamacpp_teacher_forced.py}: its random-weight model
+ * repeats one token when left to itself, which would leave the sliding windows untested), so its
+ * fixture's {@code tokens} are the text and {@code greedy} holds llama.cpp's choices; 300 positions
+ * with a window of 64. Its tolerance is {@link #GEMMA3_TOLERANCE}: llama.cpp evaluates GELU through
+ * an FP16 lookup table, which alone moves log-probs by about 1e-3 (measured max 1.4e-3).
  */
 class ArchitectureReferenceTest {
     static final double TOLERANCE = 1e-3;
+    /** gemma3's: llama.cpp computes GELU through an FP16 lookup table (measured max 1.4e-3). */
+    static final double GEMMA3_TOLERANCE = 5e-3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -47,16 +54,17 @@ class ArchitectureReferenceTest {
 
     static Stream<Arguments> fixtures() {
         return Stream.of(
-                Arguments.of("tiny-llama31"),
-                Arguments.of("tiny-mistral"),
-                Arguments.of("tiny-qwen2"),
-                Arguments.of("tiny-qwen3"));
+                Arguments.of("tiny-llama31", TOLERANCE),
+                Arguments.of("tiny-mistral", TOLERANCE),
+                Arguments.of("tiny-qwen2", TOLERANCE),
+                Arguments.of("tiny-qwen3", TOLERANCE),
+                Arguments.of("tiny-gemma3", GEMMA3_TOLERANCE));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
-    void teacherForcedLogProbsMatchLlamaCpp(String name) throws IOException {
-        Result r = compare(name, dir, TOLERANCE);
+    void teacherForcedLogProbsMatchLlamaCpp(String name, double tolerance) throws IOException {
+        Result r = compare(name, dir, tolerance);
         System.out.printf(Locale.ROOT, "%s: %d positions, max |dlogprob| %.2e, near-tie flips %d%n",
                 name, r.positions(), r.maxDiff(), r.flips());
     }
@@ -71,6 +79,7 @@ class ArchitectureReferenceTest {
         Path modelPath = rebuild(fx, dir);
         int[] prompt = ints(fx.get("prompt_ids"));
         int[] generated = ints(fx.get("tokens"));
+        int[] greedy = fx.has("greedy") ? ints(fx.get("greedy")) : generated;
         JsonNode top5 = fx.get("top5");
         assertThat(generated.length).as("%s: positions", name).isGreaterThanOrEqualTo(256);
         int[] sequence = new int[prompt.length + generated.length - 1];
@@ -119,11 +128,11 @@ class ArchitectureReferenceTest {
                         ours = id;
                     }
                 }
-                if (ours != generated[i]) {
-                    double gap = lp[ours] - lp[generated[i]];
+                if (ours != greedy[i]) {
+                    double gap = lp[ours] - lp[greedy[i]];
                     if (!(gap < tolerance)) {
                         fail(String.format(Locale.ROOT, "%s position %d: greedy token %d, llama.cpp %d (log-prob gap %.2e is no near-tie)",
-                                name, pos, ours, generated[i], gap));
+                                name, pos, ours, greedy[i], gap));
                     }
                     flips++;
                 }

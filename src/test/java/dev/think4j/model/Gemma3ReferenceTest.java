@@ -3,112 +3,77 @@ package dev.think4j.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.think4j.SharedFixtures;
-import dev.think4j.gguf.GgmlType;
 import dev.think4j.kv.CompressedKvCache;
 import dev.think4j.kv.KvCache;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvShape;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * gemma3 against llama.cpp. The fixture holds llama.cpp's (b9749-d32676d77, float32 KV cache, flash
- * attention off: its CPU flash attention alone moves these log-probs by ~5e-3) top-5
- * log-probs and greedy choice at each of 300 positions of docs/examples/story.txt, teacher-forced,
- * on {@code synth --shape tiny-gemma3 --type F32 --logit-gain 20 --seed 1}: six layers, five of them
- * sliding with a window of 64 tokens (RoPE base 10000) and one global (base 1e6), so most positions
- * lie beyond the window. Regenerate with
- * {@code tools/llamacpp_teacher_forced.py --model FILE --text docs/examples/story.txt --positions 300 --ban 3-258 --out ...}.
- * <p>Tolerance {@value #TOLERANCE} on every top-5 log-prob (1,500 values): the measured maximum
- * difference is 5.8e-3, mostly because llama.cpp evaluates GELU through an FP16 lookup table
- * (rounding our GELU's input and output to FP16 brings it to 4.2e-3); the logit gain of 20 that
- * makes the distributions peaked also scales such rounding up.
- * The greedy choice must be equal except at near-ties, where our own log-probs of the two tokens
- * differ by less than the tolerance. The same comparison with the window switched off, or with the
- * sliding layers on the global RoPE base, must fail: the fixture tells those mistakes apart.
+ * The gemma3 reference fixture (see {@link ArchitectureReferenceTest}) tells the mistakes it is meant
+ * to catch apart from float noise: the same teacher-forced comparison with the sliding window
+ * switched off or one token too long, or with the sliding layers on the global RoPE base, misses llama.cpp by far more than
+ * the tolerance, while the real configuration stays within it. tiny-gemma3 has six layers, five
+ * sliding (window 64, base 10000) and one global (base 1e6), and the fixture 300 positions.
  */
 class Gemma3ReferenceTest {
-    static final double TOLERANCE = 1e-2;
-
     @TempDir
-    static Path dir;
-    static Model model;
-    static JsonNode ref;
+    Path dir;
 
-    @BeforeAll
-    static void setUp() throws IOException {
-        Path file = dir.resolve("tiny-gemma3.gguf");
-        SyntheticModel.write(ModelShape.named("tiny-gemma3"), GgmlType.F32, file, 1, SharedFixtures.bundledModel(), 20f, null);
-        model = Model.load(file);
-        try (InputStream in = Gemma3ReferenceTest.class.getResourceAsStream("llamacpp-tiny-gemma3.json")) {
-            ref = new ObjectMapper().readTree(in);
+    @Test
+    void wrongWindowOrLocalRopeBaseIsCaught() throws IOException {
+        JsonNode fx = ArchitectureReferenceTest.fixture("tiny-gemma3");
+        try (Model model = Model.load(ArchitectureReferenceTest.rebuild(fx, dir))) {
+            ModelConfig c = model.config();
+            assertThat(c.slidingWindow()).isEqualTo(64);
+            assertThat(c.sliding(0)).isTrue();
+            assertThat(c.sliding(4)).isTrue();
+            assertThat(c.sliding(5)).as("every sixth layer is global").isFalse();
+            assertThat(c.ropeThetaLocal()).isEqualTo(10000f);
+
+            double right = maxDiff(fx, model, c, model.newCache(KvPolicy.none()));
+            KvShape unbounded = new KvShape(c.layers(), c.heads(), c.kvHeads(), c.headDim());
+            double noWindow = maxDiff(fx, model, c, new CompressedKvCache(unbounded, KvPolicy.none()));
+            int[] longer = c.kvWindows();
+            for (int l = 0; l < longer.length; l++) {
+                longer[l] += longer[l] > 0 ? 1 : 0;
+            }
+            double offByOne = maxDiff(fx, model, c,
+                    new CompressedKvCache(new KvShape(c.layers(), c.heads(), c.kvHeads(), c.headDim(), longer), KvPolicy.none()));
+            ModelConfig globalBase = new ModelConfig(c.architecture(), c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(),
+                    c.headDim(), c.vocabSize(), c.contextLength(), c.rmsEps(), c.ropeTheta(), c.ropeDim(), c.ropeNeox(), c.ropeScale(),
+                    c.qkvBias(), c.qkNorm(), c.slidingWindow(), c.slidingLayers(), c.ropeTheta(), c.queryScale(), c.gemma());
+            double oneBase = maxDiff(fx, model, globalBase, model.newCache(KvPolicy.none()));
+            System.out.printf(java.util.Locale.ROOT, "tiny-gemma3 max |dlogprob|: %.2e as configured, %.2e without the window, "
+                    + "%.2e with a window of 65, %.2e with one RoPE base%n", right, noWindow, offByOne, oneBase);
+            assertThat(right).isLessThan(ArchitectureReferenceTest.GEMMA3_TOLERANCE);
+            assertThat(noWindow).as("sliding layers attending to every token").isGreaterThan(20 * ArchitectureReferenceTest.GEMMA3_TOLERANCE);
+            assertThat(offByOne).as("a window one token too long").isGreaterThan(20 * ArchitectureReferenceTest.GEMMA3_TOLERANCE);
+            assertThat(oneBase).as("sliding layers on the global RoPE base").isGreaterThan(20 * ArchitectureReferenceTest.GEMMA3_TOLERANCE);
         }
     }
 
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
-    @Test
-    void top5LogProbsAndGreedyMatchLlamaCpp() {
-        ModelConfig c = model.config();
-        assertThat(c.slidingWindow()).isEqualTo(64);
-        assertThat(c.sliding(0)).isTrue();
-        assertThat(c.sliding(5)).isFalse();
-        Result r = compare(c, model.newCache(KvPolicy.none()));
-        assertThat(r.positions).isGreaterThanOrEqualTo(256);
-        assertThat(r.maxDiff).as("max |log-prob - llama.cpp| over %d positions", r.positions).isLessThan(TOLERANCE);
-        assertThat(r.greedyMismatches).as("greedy choices differing from llama.cpp outside near-ties").isZero();
-    }
-
-    @Test
-    void fixtureCatchesAMissingWindowOrAWrongLocalRopeBase() {
-        ModelConfig c = model.config();
-        KvShape unbounded = new KvShape(c.layers(), c.heads(), c.kvHeads(), c.headDim());
-        assertThat(compare(c, new CompressedKvCache(unbounded, KvPolicy.none())).maxDiff)
-                .as("sliding layers attending to everything").isGreaterThan(20 * TOLERANCE);
-        ModelConfig globalBase = new ModelConfig(c.architecture(), c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(),
-                c.headDim(), c.vocabSize(), c.contextLength(), c.rmsEps(), c.ropeTheta(), c.ropeDim(), c.ropeNeox(), c.ropeScale(),
-                c.qkvBias(), c.qkNorm(), c.slidingWindow(), c.slidingLayers(), c.ropeTheta(), c.queryScale(), c.gemma());
-        assertThat(compare(globalBase, model.newCache(KvPolicy.none())).maxDiff)
-                .as("sliding layers on the global RoPE base").isGreaterThan(20 * TOLERANCE);
-    }
-
-    record Result(int positions, double maxDiff, int greedyMismatches) {
-    }
-
-    static Result compare(ModelConfig config, KvCache cache) {
-        int[] input = LlamaCppReferenceTest.ints(ref.get("input_ids"));
+    /** Largest |log-prob - llama.cpp| over the fixture's top-5 entries, teacher-forced on its tokens. */
+    static double maxDiff(JsonNode fx, Model model, ModelConfig config, KvCache cache) {
+        int[] prompt = ArchitectureReferenceTest.ints(fx.get("prompt_ids"));
+        int[] tokens = ArchitectureReferenceTest.ints(fx.get("tokens"));
+        int[] sequence = new int[prompt.length + tokens.length - 1];
+        System.arraycopy(prompt, 0, sequence, 0, prompt.length);
+        System.arraycopy(tokens, 0, sequence, prompt.length, tokens.length - 1);
         int vocab = config.vocabSize();
-        float[] logits = new float[input.length * vocab];
-        new Transformer(config, model.weights(), 16).forward(input, 0, input.length, cache, null, logits);
-        double maxDiff = 0;
-        int mismatches = 0;
-        JsonNode tops = ref.get("top");
-        for (int i = 0; i < input.length; i++) {
-            double[] lp = LlamaCppReferenceTest.logSoftmax(java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
-            for (JsonNode pair : tops.get(i)) {
-                maxDiff = Math.max(maxDiff, Math.abs(lp[pair.get(0).asInt()] - pair.get(1).asDouble()));
-            }
-            int ours = 0;
-            for (int t = 1; t < vocab; t++) {
-                if (lp[t] > lp[ours]) {
-                    ours = t;
-                }
-            }
-            int theirs = ref.get("greedy").get(i).asInt();
-            if (ours != theirs && lp[ours] - lp[theirs] >= TOLERANCE) {
-                mismatches++;
+        float[] logits = new float[sequence.length * vocab];
+        new Transformer(config, model.weights(), 32).forward(sequence, 0, sequence.length, cache, null, logits);
+        double max = 0;
+        for (int i = 0; i < tokens.length; i++) {
+            int pos = prompt.length - 1 + i;
+            double[] lp = LlamaCppReferenceTest.logSoftmax(java.util.Arrays.copyOfRange(logits, pos * vocab, (pos + 1) * vocab));
+            for (JsonNode pair : fx.get("top5").get(i)) {
+                max = Math.max(max, Math.abs(lp[pair.get(0).asInt()] - pair.get(1).asDouble()));
             }
         }
-        return new Result(input.length, maxDiff, mismatches);
+        return max;
     }
 }
