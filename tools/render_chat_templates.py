@@ -13,6 +13,7 @@ TEMPLATES = {
     "google-gemma-3-it.jinja": {"bos_token": "<bos>", "eos_token": "<eos>"},
     "microsoft-Phi-3-mini-4k-instruct.jinja": {"bos_token": "<s>", "eos_token": "<|endoftext|>"},
     "microsoft-Phi-3.5-mini-instruct.jinja": {"bos_token": "<s>", "eos_token": "<|endoftext|>"},
+    "microsoft-Phi-4-mini-instruct.jinja": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
 }
 
 S = {"role": "system", "content": "You are terse."}

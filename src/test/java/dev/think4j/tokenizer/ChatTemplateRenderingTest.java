@@ -16,7 +16,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Gemma 3 and Phi-3 formats render byte for byte what the models' own chat templates render. The
+ * Gemma 3 and Phi-3/3.5/4-mini formats render byte for byte what the models' own chat templates render. The
  * templates (test resources, sources in SOURCES.md) were rendered by Python's jinja2 the way
  * transformers' apply_chat_template runs them ({@code tools/render_chat_templates.py}), over
  * multi-turn conversations with and without a system message, with and without a generation
@@ -38,7 +38,7 @@ class ChatTemplateRenderingTest {
             String file = c.get("template").asText();
             Tokenizer tok = file.contains("gemma") ? GEMMA : PHI3;
             ChatFormat f = ChatFormat.detect(template(file), tok);
-            assertThat(f.name()).isEqualTo(file.contains("gemma") ? "gemma" : "phi3");
+            assertThat(f.name()).isEqualTo(file.contains("gemma") ? "gemma" : file.contains("Phi-4") ? "phi4" : "phi3");
             List<ChatMessage> messages = new ArrayList<>();
             for (JsonNode m : c.get("messages")) {
                 messages.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
@@ -52,7 +52,7 @@ class ChatTemplateRenderingTest {
             }
             compared++;
         }
-        assertThat(compared).isEqualTo(27);
+        assertThat(compared).isEqualTo(36);
     }
 
     @Test
