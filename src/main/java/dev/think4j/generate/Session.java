@@ -26,6 +26,8 @@ public final class Session implements AutoCloseable {
     private int historyLength;
     /** End-of-generation token ids whose logits are masked, or null (see {@link #setIgnoreEos}). */
     private int[] maskedEos;
+    /** Alternatives per generated token to report, or -1 for no log-probs (see {@link #setLogprobs}). */
+    private int topLogprobs = -1;
 
     public Session(Model model, Tokenizer tokenizer, KvPolicy policy, int contextLength, int chunkSize) {
         if (contextLength < 1) {
@@ -80,6 +82,14 @@ public final class Session implements AutoCloseable {
         maskedEos = java.util.stream.IntStream.range(0, model.config().vocabSize()).filter(tokenizer::isEndOfGeneration).toArray();
     }
 
+    /**
+     * Report, for each generated token, its log-probability and the {@code top} most likely tokens
+     * (0..{@link TokenLogprobs#MAX_TOP}; -1 turns it off) in {@link GenerationResult#logprobs()}.
+     */
+    public void setLogprobs(int top) {
+        topLogprobs = top < 0 ? -1 : TokenLogprobs.checkTop(top, "top log-probs");
+    }
+
     public void reset() {
         cache.clear();
         historyLength = 0;
@@ -120,6 +130,10 @@ public final class Session implements AutoCloseable {
         long t1 = System.nanoTime();
 
         TokenStepper stepper = new TokenStepper(tokenizer, samplerConfig, stopStrings, stopTokens, maxTokens);
+        if (topLogprobs >= 0) {
+            stepper.withLogprobs(topLogprobs);
+        }
+        stepper.maskTokens(maskedEos);
         StringBuilder text = new StringBuilder();
         Consumer<String> emit = piece -> {
             text.append(piece);
@@ -133,11 +147,6 @@ public final class Session implements AutoCloseable {
             if (cancelled != null && cancelled.getAsBoolean()) {
                 reason = StopReason.CANCELLED;
                 break;
-            }
-            if (maskedEos != null) {
-                for (int id : maskedEos) {
-                    logits[id] = Float.NEGATIVE_INFINITY;
-                }
             }
             reason = stepper.step(logits, history, historyLength, cache.maxLength(), contextLength, emit);
             if (reason == null) {
@@ -154,7 +163,7 @@ public final class Session implements AutoCloseable {
         int decodeSteps = Math.max(0, produced - 1);
         double decodeTps = decodeSteps == 0 ? 0 : decodeSteps / Math.max(1e-9, (t2 - t1) / 1e9);
         return new GenerationResult(promptIds.clone(), stepper.outputIds(), text.toString(), reason,
-                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps);
+                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps, stepper.logprobs());
     }
 
     private void record(int[] ids) {
