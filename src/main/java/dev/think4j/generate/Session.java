@@ -28,6 +28,8 @@ public final class Session implements AutoCloseable {
     private int[] maskedEos;
     /** Alternatives per generated token to report, or -1 for no log-probs (see {@link #setLogprobs}). */
     private int topLogprobs = -1;
+    /** Told every generated token id, before its text (see {@link #setTokenListener}), or null. */
+    private java.util.function.IntConsumer tokenListener;
 
     public Session(Model model, Tokenizer tokenizer, KvPolicy policy, int contextLength, int chunkSize) {
         if (contextLength < 1) {
@@ -90,6 +92,14 @@ public final class Session implements AutoCloseable {
         topLogprobs = top < 0 ? -1 : TokenLogprobs.checkTop(top, "top log-probs");
     }
 
+    /**
+     * Receives each generated token id as it is sampled, before {@code onText} gets any text the
+     * token completes (end-of-generation and stop tokens that end the run are not generated tokens).
+     */
+    public void setTokenListener(java.util.function.IntConsumer listener) {
+        tokenListener = listener;
+    }
+
     public void reset() {
         cache.clear();
         historyLength = 0;
@@ -135,7 +145,16 @@ public final class Session implements AutoCloseable {
         }
         stepper.maskTokens(maskedEos);
         StringBuilder text = new StringBuilder();
+        int[] reported = {0};
+        // at most one token per step, so the stepper's last token is the only one not yet reported
+        Runnable reportToken = () -> {
+            if (tokenListener != null && stepper.produced() > reported[0]) {
+                reported[0] = stepper.produced();
+                tokenListener.accept(stepper.token());
+            }
+        };
         Consumer<String> emit = piece -> {
+            reportToken.run();
             text.append(piece);
             if (onText != null) {
                 onText.accept(piece);
@@ -149,6 +168,7 @@ public final class Session implements AutoCloseable {
                 break;
             }
             reason = stepper.step(logits, history, historyLength, cache.maxLength(), contextLength, emit);
+            reportToken.run();
             if (reason == null) {
                 one[0] = stepper.token();
                 transformer.forward(one, 0, 1, cache, logits, null);
