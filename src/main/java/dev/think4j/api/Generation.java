@@ -15,9 +15,11 @@ public final class Generation {
     private final long kvBytesUncompressed;
     private final double prefillTokensPerSecond;
     private final double decodeTokensPerSecond;
+    private final java.util.List<TokenLogprob> logprobs;
 
     Generation(String text, int[] tokenIds, FinishReason finishReason, int promptTokens, int cachedTokens, long kvBytes,
-               long kvBytesUncompressed, double prefillTokensPerSecond, double decodeTokensPerSecond) {
+               long kvBytesUncompressed, double prefillTokensPerSecond, double decodeTokensPerSecond,
+               java.util.List<TokenLogprob> logprobs) {
         this.text = text;
         this.tokenIds = tokenIds.clone();
         this.finishReason = finishReason;
@@ -27,6 +29,7 @@ public final class Generation {
         this.kvBytesUncompressed = kvBytesUncompressed;
         this.prefillTokensPerSecond = prefillTokensPerSecond;
         this.decodeTokensPerSecond = decodeTokensPerSecond;
+        this.logprobs = java.util.List.copyOf(logprobs);
     }
 
     /** The generated text (a stop string and anything after it are not part of it). */
@@ -72,6 +75,14 @@ public final class Generation {
     /** Prompt tokens per second of wall time (compression included). */
     public double prefillTokensPerSecond() {
         return prefillTokensPerSecond;
+    }
+
+    /**
+     * One entry per generated token when {@link GenerateOptions#withLogprobs(int)} asked for them, else
+     * empty (unmodifiable).
+     */
+    public java.util.List<TokenLogprob> logprobs() {
+        return logprobs;
     }
 
     /** Generated tokens per second of wall time after the first. */

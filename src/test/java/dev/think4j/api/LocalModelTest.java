@@ -94,6 +94,25 @@ class LocalModelTest {
     }
 
     @Test
+    void logprobsAreTheCommandLinesAndLeaveTheOutputAlone() throws Exception {
+        JsonNode ref = cli("generate", "--prompt", "Once upon a time", "-n", "12", "--temperature", "0", "--json", "--logprobs", "3");
+        Generation g = model.generate("Once upon a time", GenerateOptions.greedy().withMaxTokens(12).withLogprobs(3));
+        assertThat(g.tokenIds()).containsExactly(ints(ref.get("output_ids")));
+        assertThat(g.logprobs()).hasSize(12);
+        for (int i = 0; i < 12; i++) {
+            TokenLogprob t = g.logprobs().get(i);
+            JsonNode r = ref.get("logprobs").get(i);
+            assertThat(t.id()).isEqualTo(r.get("id").asInt());
+            assertThat(t.token()).isEqualTo(r.get("piece").asText());
+            assertThat(t.logprob()).isEqualTo(r.get("logprob").asDouble());
+            assertThat(t.top()).extracting(TokenLogprob.Alternative::id)
+                    .containsExactly(r.get("top").get(0).get("id").asInt(), r.get("top").get(1).get("id").asInt(), r.get("top").get(2).get("id").asInt());
+        }
+        assertThat(model.generate("Once upon a time", GenerateOptions.greedy().withMaxTokens(12)).logprobs()).isEmpty();
+        assertThatThrownBy(() -> GenerateOptions.greedy().withLogprobs(21)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void kvConfigTypedOrAsStringCompressesAsTheCommandLine() throws Exception {
         KvConfig typed = KvConfig.builder().think(0.5).kivi(2).build();
         assertThat(typed).isEqualTo(KvConfig.parse("think:0.5+kivi:2"));
