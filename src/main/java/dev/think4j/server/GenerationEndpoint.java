@@ -136,7 +136,7 @@ final class GenerationEndpoint {
 
     private void stream(Context ctx, SequenceHandle handle, String id, long created, boolean includeUsage,
                         boolean logprobs) throws InterruptedException {
-        LogprobsJson.Completion offsets = responses.logprobs().completion();
+        LogprobsJson.Completion offsets = logprobs && kind == Kind.COMPLETION ? responses.logprobs().completion() : null;
         ctx.status(200);
         HttpServletResponse res = ctx.res();
         res.setStatus(200);
