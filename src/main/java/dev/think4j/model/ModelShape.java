@@ -27,6 +27,11 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         add(m, new ModelShape("mini-hd64", "llama", 512, 4, 8, 2, 64, 1536, 32000, 32768, 500000f, true, false, 1e-5f));
         add(m, new ModelShape("tiny", "llama", 64, 2, 4, 2, 16, 128, 512, 1024, 10000f, false, false, 1e-5f));
         add(m, new ModelShape("tiny-qwen3", "qwen3", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
+        // reference-test shapes (F32 files of a few hundred KB compared with llama.cpp): Llama 3.1's
+        // rope_freqs table (head dim 16 at base 5e5 puts one frequency in the smoothed band and three
+        // in the scaled one), and Mistral's geometry scaled down (4 query heads per KV head, base 1e6)
+        add(m, new ModelShape("tiny-llama31", "llama", 64, 2, 4, 2, 16, 128, 512, 131072, 500000f, true, true, 1e-5f));
+        add(m, new ModelShape("tiny-mistral", "llama", 128, 2, 8, 2, 16, 256, 512, 32768, 1000000f, false, false, 1e-5f));
         add(m, new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
         return Map.copyOf(m);
     }

@@ -16,7 +16,7 @@ import java.util.stream.IntStream;
 /**
  * Random-weight GGUF files of a real model's shape, with llama.cpp's tensor names and metadata keys
  * and a working tokenizer (the bundled stories260K vocabulary padded with unused tokens to the
- * shape's vocabulary size). Weights are N(0, 0.02), norms near 1; every tensor is drawn from its own
+ * shape's vocabulary size). Weights are N(0, std) (0.02 by default), norms near 1; every tensor is drawn from its own
  * seeded generator, in parallel row blocks, and streamed to disk.
  */
 public final class SyntheticModel {
@@ -25,7 +25,24 @@ public final class SyntheticModel {
     private SyntheticModel() {
     }
 
+    /** The standard deviation of weight matrices in {@link #write(ModelShape, GgmlType, Path, long, Path, Consumer)}. */
+    public static final double DEFAULT_STD = 0.02;
+
     public static void write(ModelShape s, GgmlType type, Path out, long seed, Path vocabularySource, Consumer<String> progress) {
+        write(s, type, out, seed, DEFAULT_STD, vocabularySource, progress);
+    }
+
+    /**
+     * As {@link #write(ModelShape, GgmlType, Path, long, Path, Consumer)} with matrices drawn from
+     * N(0, std). At the default 0.02 a small model's attention is nearly uniform and its logits nearly
+     * flat, so top-k log-probs are near-ties everywhere; about 0.25 gives peaked attention and logits,
+     * which reference comparisons need (a wrong position or a wrong channel then moves the result).
+     */
+    public static void write(ModelShape s, GgmlType type, Path out, long seed, double std, Path vocabularySource,
+                             Consumer<String> progress) {
+        if (!(std > 0) || !Double.isFinite(std)) {
+            throw new Think4jException("weight standard deviation must be a finite number > 0, got " + std);
+        }
         if (!List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
                 GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
                 GgmlType.IQ4_NL, GgmlType.IQ4_XS).contains(type)) {
@@ -51,7 +68,7 @@ public final class SyntheticModel {
 
         long seedBase = seed;
         java.util.function.BiConsumer<String, long[]> matrix = (name, shape) -> w.addTensor(name, shape, blockFriendly(type, shape[0]),
-                sink -> writeRandom(sink, blockFriendly(type, shape[0]), (int) shape[0], (int) shape[1], 0.02, seedBase + name.hashCode()));
+                sink -> writeRandom(sink, blockFriendly(type, shape[0]), (int) shape[0], (int) shape[1], std, seedBase + name.hashCode()));
         java.util.function.BiConsumer<String, Integer> norm = (name, n) -> w.addTensor(name, new long[] {n}, GgmlType.F32,
                 sink -> writeRandom(sink, GgmlType.F32, n, 1, -1, seedBase + name.hashCode()));
         matrix.accept("token_embd.weight", new long[] {s.dim(), s.vocab()});
@@ -71,7 +88,7 @@ public final class SyntheticModel {
             if (a.equals("qwen2")) {
                 for (String b : new String[] {"attn_q.bias", "attn_k.bias", "attn_v.bias"}) {
                     int n = b.startsWith("attn_q") ? qd : kvd;
-                    w.addTensor(p + b, new long[] {n}, GgmlType.F32, sink -> writeRandom(sink, GgmlType.F32, n, 1, 0.02, seedBase + (p + b).hashCode()));
+                    w.addTensor(p + b, new long[] {n}, GgmlType.F32, sink -> writeRandom(sink, GgmlType.F32, n, 1, std, seedBase + (p + b).hashCode()));
                 }
             }
             if (a.equals("qwen3")) {

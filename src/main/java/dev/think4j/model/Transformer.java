@@ -28,6 +28,11 @@ public final class Transformer {
     private final double[] invFreq;
 
     public Transformer(ModelConfig config, Weights weights, int chunkSize) {
+        this(config, weights, chunkSize, config.contextLength());
+    }
+
+    /** {@code contextLength} picks the RoPE frequency factors where a model has several sets (see {@link Weights#ropeFactors}). */
+    public Transformer(ModelConfig config, Weights weights, int chunkSize, int contextLength) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be >= 1");
         }
@@ -45,10 +50,11 @@ public final class Transformer {
         cos = new float[c.ropeDim() / 2];
         sin = new float[c.ropeDim() / 2];
         invFreq = new double[c.ropeDim() / 2];
+        float[] factors = weights.ropeFactors(contextLength);
         for (int i = 0; i < invFreq.length; i++) {
             double f = Math.pow(c.ropeTheta(), -2.0 * i / c.ropeDim());
-            if (weights.ropeFreqFactors() != null) {
-                f /= weights.ropeFreqFactors()[i];
+            if (factors != null) {
+                f /= factors[i];
             }
             invFreq[i] = f;
         }

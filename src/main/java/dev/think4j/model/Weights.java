@@ -18,6 +18,11 @@ public record Weights(
         FloatTensor output,
         float[] ropeFreqFactors) {
 
+    /** The RoPE frequency divisors for sequences of up to {@code contextLength} tokens, or null for none. */
+    public float[] ropeFactors(int contextLength) {
+        return ropeFreqFactors;
+    }
+
     public static Weights load(GgufFile gguf, ModelConfig c) {
         requireBlocks(gguf, c.layers());
         FloatTensor embedding = matrix(gguf, "token_embd.weight", c.dim(), c.vocabSize());
