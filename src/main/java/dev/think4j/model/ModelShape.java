@@ -32,6 +32,12 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         // in the scaled one), and Mistral's geometry scaled down (4 query heads per KV head, base 1e6)
         add(m, new ModelShape("tiny-llama31", "llama", 64, 2, 4, 2, 16, 128, 512, 131072, 500000f, true, true, 1e-5f));
         add(m, new ModelShape("tiny-mistral", "llama", 128, 2, 8, 2, 16, 256, 512, 32768, 1000000f, false, false, 1e-5f));
+        // Phi-3 (fused QKV and gate-up, LongRoPE with its original context at 512) and SmolLM3
+        // (four layers, so that the fourth runs without RoPE). Not "tiny-phi3": llama.cpp gives a model
+        // whose general.name holds "phi3" Phi-3's token attributes, which fails on a vocabulary
+        // without <|endoftext|> such as the bundled one
+        add(m, new ModelShape("tiny-phi", "phi3", 64, 2, 4, 2, 16, 128, 512, 16384, 10000f, false, false, 1e-5f));
+        add(m, new ModelShape("tiny-smollm3", "smollm3", 64, 4, 4, 2, 16, 128, 512, 65536, 5000000f, true, false, 1e-6f));
         add(m, new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
         return Map.copyOf(m);
     }
@@ -65,6 +71,9 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         }
         if (llama3RopeScaling) {
             total += headDim / 2;
+        }
+        if (architecture.equals("phi3")) {
+            total += headDim; // short and long LongRoPE factors, headDim / 2 each
         }
         return total;
     }

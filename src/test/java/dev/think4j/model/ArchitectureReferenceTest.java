@@ -50,7 +50,10 @@ class ArchitectureReferenceTest {
                 Arguments.of("tiny-llama31"),
                 Arguments.of("tiny-mistral"),
                 Arguments.of("tiny-qwen2"),
-                Arguments.of("tiny-qwen3"));
+                Arguments.of("tiny-qwen3"),
+                Arguments.of("tiny-phi-short"),
+                Arguments.of("tiny-phi-long"),
+                Arguments.of("tiny-smollm3"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -30,7 +30,7 @@ class SyntheticModelTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"tiny,Q8_0", "tiny,Q4_0", "tiny-qwen2,F16", "tiny-qwen3,Q8_0", "tiny,Q4_K"})
+    @CsvSource({"tiny,Q8_0", "tiny,Q4_0", "tiny-qwen2,F16", "tiny-qwen3,Q8_0", "tiny,Q4_K", "tiny-phi,Q8_0", "tiny-smollm3,Q4_0"})
     void writesLoadsAndGenerates(String shape, String type) {
         ModelShape s = ModelShape.named(shape);
         Path out = dir.resolve(shape + ".gguf");
