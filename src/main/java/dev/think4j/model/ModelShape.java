@@ -21,6 +21,7 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         add(m, new ModelShape("llama-3-8b", "llama", 4096, 32, 32, 8, 128, 14336, 128256, 8192, 500000f, false, false, 1e-5f));
         add(m, new ModelShape("mistral-7b", "llama", 4096, 32, 32, 8, 128, 14336, 32000, 32768, 1000000f, false, false, 1e-5f));
         add(m, new ModelShape("qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 64, 4864, 151936, 32768, 1000000f, true, false, 1e-6f));
+        add(m, new ModelShape("smollm3-3b", "smollm3", 2048, 36, 16, 4, 128, 11008, 128256, 65536, 5000000f, true, false, 1e-6f));
         add(m, new ModelShape("qwen3-0.6b", "qwen3", 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1000000f, true, false, 1e-6f));
         // the 1B's attention geometry (head dim 64, 4 query heads per KV head) in a model small enough
         // to generate 32K tokens in minutes: long-context memory runs

@@ -27,6 +27,7 @@ class SyntheticModelTest {
         assertThat((double) ModelShape.named("llama-3.2-1b").parameterCount()).isCloseTo(1.24e9, within(0.01 * 1.24e9));
         assertThat((double) ModelShape.named("llama-3-8b").parameterCount()).isCloseTo(8.03e9, within(0.01 * 8.03e9));
         assertThat((double) ModelShape.named("qwen2.5-0.5b").parameterCount()).isCloseTo(0.494e9, within(0.01 * 0.494e9));
+        assertThat((double) ModelShape.named("smollm3-3b").parameterCount()).isCloseTo(3.08e9, within(0.01 * 3.08e9));
     }
 
     @ParameterizedTest
