@@ -37,7 +37,7 @@ public final class Session implements AutoCloseable {
         }
         this.model = model;
         this.tokenizer = tokenizer;
-        this.transformer = model.newTransformer(chunkSize);
+        this.transformer = model.newTransformer(chunkSize, contextLength);
         this.cache = model.newCache(policy);
         this.contextLength = contextLength;
     }

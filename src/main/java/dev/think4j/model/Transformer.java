@@ -5,7 +5,7 @@ import dev.think4j.tensor.FloatTensor;
 import dev.think4j.tensor.Parallel;
 
 /**
- * The Llama-family forward pass (llama, qwen2, qwen3). Tokens go through in chunks: every matrix
+ * The Llama-family forward pass (llama, qwen2, qwen3, phi3, smollm3). Tokens go through in chunks: every matrix
  * product runs once per chunk (rows reused across the chunk's tokens), attention runs token by token
  * against the {@link KvCache}, which is the only place keys and values live.
  */
@@ -26,8 +26,14 @@ public final class Transformer {
     private final float[] cos;
     private final float[] sin;
     private final double[] invFreq;
+    private final float ropeAttnFactor;
 
     public Transformer(ModelConfig config, Weights weights, int chunkSize) {
+        this(config, weights, chunkSize, config.contextLength());
+    }
+
+    /** {@code contextLength} picks the RoPE frequency factors where a model has several sets (see {@link Weights#ropeFactors}). */
+    public Transformer(ModelConfig config, Weights weights, int chunkSize, int contextLength) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be >= 1");
         }
@@ -45,10 +51,12 @@ public final class Transformer {
         cos = new float[c.ropeDim() / 2];
         sin = new float[c.ropeDim() / 2];
         invFreq = new double[c.ropeDim() / 2];
+        ropeAttnFactor = weights.ropeAttnFactor();
+        float[] factors = weights.ropeFactors(contextLength);
         for (int i = 0; i < invFreq.length; i++) {
             double f = Math.pow(c.ropeTheta(), -2.0 * i / c.ropeDim());
-            if (weights.ropeFreqFactors() != null) {
-                f /= weights.ropeFreqFactors()[i];
+            if (factors != null) {
+                f /= factors[i];
             }
             invFreq[i] = f;
         }
@@ -172,12 +180,14 @@ public final class Transformer {
                         rmsnorm(k, t * kvd + h * hd, k, t * kvd + h * hd, lw.kNorm(), hd);
                     }
                 }
-                ropeAngles(positions[t]);
-                for (int h = 0; h < c.heads(); h++) {
-                    rope(q, t * qd + h * hd);
-                }
-                for (int h = 0; h < c.kvHeads(); h++) {
-                    rope(k, t * kvd + h * hd);
+                if (c.ropeInLayer(l)) {
+                    ropeAngles(positions[t]);
+                    for (int h = 0; h < c.heads(); h++) {
+                        rope(q, t * qd + h * hd);
+                    }
+                    for (int h = 0; h < c.kvHeads(); h++) {
+                        rope(k, t * kvd + h * hd);
+                    }
                 }
                 caches[t].append(l, k, t * kvd, v, t * kvd);
                 caches[t].attend(l, q, t * qd, att, t * qd);
@@ -220,8 +230,8 @@ public final class Transformer {
         double p = pos / (double) c.ropeScale();
         for (int i = 0; i < invFreq.length; i++) {
             double a = p * invFreq[i];
-            cos[i] = (float) Math.cos(a);
-            sin[i] = (float) Math.sin(a);
+            cos[i] = (float) Math.cos(a) * ropeAttnFactor;
+            sin[i] = (float) Math.sin(a) * ropeAttnFactor;
         }
     }
 

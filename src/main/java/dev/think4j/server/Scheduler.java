@@ -90,7 +90,7 @@ public final class Scheduler implements AutoCloseable {
         this.maxQueue = maxQueue;
         this.contextLength = contextLength;
         // One transformer serves prefill chunks and decode batches, so its chunk covers both.
-        this.transformer = model.newTransformer(Math.max(64, maxBatch));
+        this.transformer = model.newTransformer(Math.max(64, maxBatch), contextLength);
         int unit = transformer.chunkSize();
         this.prefillChunk = (int) Math.min(Integer.MAX_VALUE, ((long) prefillChunk + unit - 1) / unit * unit);
         this.denseBytesPerToken = model.kvShape().denseBytesPerToken();
