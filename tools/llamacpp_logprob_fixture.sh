@@ -3,7 +3,7 @@
 # `think4j synth`, llama.cpp's greedy continuation of a fixed prompt and its top-5 log-probabilities
 # (raw model probabilities, before any sampler) at every generated position.
 #
-#   tools/llamacpp_logprob_fixture.sh --shape tiny-qwen2 [--name NAME] [--ctx 512] [--std 0.25] [--seed 1] [-n 256] [--ban 3-258]
+#   tools/llamacpp_logprob_fixture.sh --shape tiny-qwen2 [--name NAME] [--ctx 512] [--std 0.25] [--seed 1] [-n 256] [--ban 3-258] [--type F32]
 #
 # The fixture lands in src/test/resources/dev/think4j/model/reference/NAME.json (NAME defaults to
 # the shape). It records how the model was made (shape, type, std, seed) and the file's SHA-256, so
@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     -n) n="$2"; shift 2 ;;
     --ban) ban="$2"; shift 2 ;;
+    --type) type="$2"; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac

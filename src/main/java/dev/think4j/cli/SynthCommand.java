@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** think4j synth: a random-weight GGUF of a real model's shape, for benchmarks and tests. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = "Write a random-weight GGUF of a real model's shape (shapes: llama-3.2-1b, llama-3.2-3b, llama-3-8b, mini-hd64, "
-                + "mistral-7b, qwen2.5-0.5b, qwen3-0.6b, gemma-3-1b, tiny, tiny-llama31, tiny-mistral, tiny-qwen2, tiny-qwen3, tiny-gemma3).")
+                + "mistral-7b, qwen2.5-0.5b, qwen3-0.6b, smollm3-3b, gemma-3-1b, tiny, tiny-llama31, tiny-mistral, tiny-phi, tiny-qwen2, tiny-qwen3, tiny-smollm3, tiny-gemma3).")
 public final class SynthCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * Hyper-parameters of a Llama-family model, read from GGUF metadata with llama.cpp's defaults.
  *
- * @param ropeNeox     true when RoPE rotates pairs (i, i + rotDim/2) (qwen2, qwen3), false for
+ * @param ropeNeox     true when RoPE rotates pairs (i, i + rotDim/2) (qwen2, qwen3, phi3), false for
  *                     adjacent pairs (2i, 2i+1) as llama GGUF files expect after conversion
  * @param ropeDim      number of leading channels of a head that RoPE rotates
  * @param ropeScale    linear position scaling (positions are divided by it), 1 when absent
@@ -44,7 +44,7 @@ public record ModelConfig(
         float queryScale,
         boolean gemma) {
 
-    public static final Set<String> ARCHITECTURES = Set.of("llama", "qwen2", "qwen3", "gemma3");
+    public static final Set<String> ARCHITECTURES = Set.of("llama", "qwen2", "qwen3", "phi3", "smollm3", "gemma3");
     /** Gemma 3's period of layer kinds: five sliding-window layers, then one global (llama.cpp's swa pattern 6). */
     public static final int GEMMA3_SWA_PERIOD = 6;
     /**
@@ -80,7 +80,7 @@ public record ModelConfig(
         String arch = gguf.getString("general.architecture");
         if (!ARCHITECTURES.contains(arch)) {
             throw new Think4jException(gguf.path() + ": unsupported architecture '" + GgufFile.printable(arch) + "'"
-                    + " (supported: llama, qwen2, qwen3, gemma3)");
+                    + " (supported: " + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES)) + ")");
         }
         Keys k = new Keys(gguf, arch);
         int dim = k.size("embedding_length", null, 1, MAX_WIDTH);
@@ -113,10 +113,12 @@ public record ModelConfig(
         String scalingType = gguf.getString(arch + ".rope.scaling.type", "none");
         if (scalingType.equals("linear")) {
             ropeScale = k.positive("rope.scaling.factor", 1f);
-        } else if (!scalingType.equals("none") && !scalingType.equals("llama3")) {
-            throw new Think4jException(gguf.path() + ": unsupported rope scaling type '" + GgufFile.printable(scalingType) + "' (supported: none, linear, llama3)");
+        } else if (!scalingType.equals("none") && !scalingType.equals("llama3") && !scalingType.equals("longrope")) {
+            throw new Think4jException(gguf.path() + ": unsupported rope scaling type '" + GgufFile.printable(scalingType)
+                    + "' (supported: none, linear, llama3, longrope)");
         }
-        boolean neox = !arch.equals("llama");
+        // llama.cpp's rope types: llama-style files (llama, smollm3) rotate adjacent pairs, the rest halves
+        boolean neox = !arch.equals("llama") && !arch.equals("smollm3");
         boolean gemma = arch.equals("gemma3");
         int window = 0;
         boolean[] sliding = null;
@@ -185,6 +187,14 @@ public record ModelConfig(
         Think4jException error(String message) {
             return new Think4jException(gguf.path() + ": " + message);
         }
+    }
+
+    /**
+     * Whether layer {@code layer} applies RoPE. SmolLM3 leaves it out of every fourth layer (NoPE);
+     * llama.cpp fixes that step at 4 (there is no GGUF key for it), and so does this.
+     */
+    public boolean ropeInLayer(int layer) {
+        return !architecture.equals("smollm3") || (layer + 1) % 4 != 0;
     }
 
     public int queryDim() {

@@ -29,6 +29,7 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         add(m, new ModelShape("llama-3-8b", "llama", 4096, 32, 32, 8, 128, 14336, 128256, 8192, 500000f, false, false, 1e-5f));
         add(m, new ModelShape("mistral-7b", "llama", 4096, 32, 32, 8, 128, 14336, 32000, 32768, 1000000f, false, false, 1e-5f));
         add(m, new ModelShape("qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 64, 4864, 151936, 32768, 1000000f, true, false, 1e-6f));
+        add(m, new ModelShape("smollm3-3b", "smollm3", 2048, 36, 16, 4, 128, 11008, 128256, 65536, 5000000f, true, false, 1e-6f));
         add(m, new ModelShape("qwen3-0.6b", "qwen3", 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1000000f, true, false, 1e-6f));
         // the 1B's attention geometry (head dim 64, 4 query heads per KV head) in a model small enough
         // to generate 32K tokens in minutes: long-context memory runs
@@ -44,6 +45,12 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         // six layers = five sliding (window 64) and one global, so sequences of a few hundred tokens
         // exercise both kinds of layer and both RoPE bases
         add(m, new ModelShape("tiny-gemma3", "gemma3", 128, 6, 4, 2, 32, 256, 512, 2048, 1000000f, true, false, 1e-6f, 64));
+        // Phi-3 (fused QKV and gate-up, LongRoPE with its original context at 512) and SmolLM3
+        // (four layers, so that the fourth runs without RoPE). Not "tiny-phi3": llama.cpp gives a model
+        // whose general.name holds "phi3" Phi-3's token attributes, which fails on a vocabulary
+        // without <|endoftext|> such as the bundled one
+        add(m, new ModelShape("tiny-phi", "phi3", 64, 2, 4, 2, 16, 128, 512, 16384, 10000f, false, false, 1e-5f));
+        add(m, new ModelShape("tiny-smollm3", "smollm3", 64, 4, 4, 2, 16, 128, 512, 65536, 5000000f, true, false, 1e-6f));
         add(m, new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
         return Map.copyOf(m);
     }
@@ -80,6 +87,9 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         }
         if (llama3RopeScaling) {
             total += headDim / 2;
+        }
+        if (architecture.equals("phi3")) {
+            total += headDim; // short and long LongRoPE factors, headDim / 2 each
         }
         return total;
     }

@@ -67,6 +67,13 @@ public final class SyntheticModel {
         if (s.slidingWindow() > 0) {
             w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());
         }
+        boolean phi3 = a.equals("phi3");
+        if (phi3) {
+            // Phi-3's LongRoPE as its converter writes it: the original context (here a 32nd of the
+            // trained one, Phi-3-mini-128k's ratio) and the attention factor that goes with it
+            w.putUInt32(a + ".rope.scaling.original_context_length", phi3OriginalContext(s));
+            w.putFloat32(a + ".rope.scaling.attn_factor", phi3AttnFactor(s));
+        }
         putTokenizer(w, s.vocab(), vocabularySource);
 
         long seedBase = seed;
@@ -79,14 +86,23 @@ public final class SyntheticModel {
             w.addTensor("rope_freqs.weight", new long[] {s.headDim() / 2}, GgmlType.F32,
                     Quantizer.quantize(GgmlType.F32, llama3FreqFactors(s.headDim(), s.ropeTheta(), 32f, 1f, 4f, 8192)));
         }
+        if (phi3) {
+            float[][] factors = phi3RopeFactors(s.headDim());
+            w.addTensor("rope_factors_short.weight", new long[] {s.headDim() / 2}, GgmlType.F32, Quantizer.quantize(GgmlType.F32, factors[0]));
+            w.addTensor("rope_factors_long.weight", new long[] {s.headDim() / 2}, GgmlType.F32, Quantizer.quantize(GgmlType.F32, factors[1]));
+        }
         int qd = s.heads() * s.headDim();
         int kvd = s.kvHeads() * s.headDim();
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
             norm.accept(p + "attn_norm.weight", s.dim());
-            matrix.accept(p + "attn_q.weight", new long[] {s.dim(), qd});
-            matrix.accept(p + "attn_k.weight", new long[] {s.dim(), kvd});
-            matrix.accept(p + "attn_v.weight", new long[] {s.dim(), kvd});
+            if (phi3) {
+                matrix.accept(p + "attn_qkv.weight", new long[] {s.dim(), qd + 2L * kvd});
+            } else {
+                matrix.accept(p + "attn_q.weight", new long[] {s.dim(), qd});
+                matrix.accept(p + "attn_k.weight", new long[] {s.dim(), kvd});
+                matrix.accept(p + "attn_v.weight", new long[] {s.dim(), kvd});
+            }
             matrix.accept(p + "attn_output.weight", new long[] {qd, s.dim()});
             if (a.equals("qwen2")) {
                 for (String b : new String[] {"attn_q.bias", "attn_k.bias", "attn_v.bias"}) {
@@ -104,8 +120,12 @@ public final class SyntheticModel {
                 norm.accept(p + "post_ffw_norm.weight", s.dim());
             }
             norm.accept(p + "ffn_norm.weight", s.dim());
-            matrix.accept(p + "ffn_gate.weight", new long[] {s.dim(), s.hiddenDim()});
-            matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), s.hiddenDim()});
+            if (phi3) {
+                matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), 2L * s.hiddenDim()}); // gate rows, then up rows
+            } else {
+                matrix.accept(p + "ffn_gate.weight", new long[] {s.dim(), s.hiddenDim()});
+                matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), s.hiddenDim()});
+            }
             matrix.accept(p + "ffn_down.weight", new long[] {s.hiddenDim(), s.dim()});
         }
         norm.accept("output_norm.weight", s.dim());
@@ -144,6 +164,31 @@ public final class SyntheticModel {
                 sink.write(p);
             }
         }
+    }
+
+    static int phi3OriginalContext(ModelShape s) {
+        return Math.max(1, s.contextLength() / 32);
+    }
+
+    /** Phi-3's LongRoPE attention factor, sqrt(1 + ln(scale) / ln(original context)). */
+    static float phi3AttnFactor(ModelShape s) {
+        double scale = (double) s.contextLength() / phi3OriginalContext(s);
+        return scale <= 1 ? 1f : (float) Math.sqrt(1 + Math.log(scale) / Math.log(phi3OriginalContext(s)));
+    }
+
+    /**
+     * Short and long LongRoPE divisors shaped like Phi-3's: the short set near 1, the long set rising
+     * from 1 at the highest frequency to about 30 at the lowest.
+     */
+    static float[][] phi3RopeFactors(int headDim) {
+        int n = headDim / 2;
+        float[][] f = new float[2][n];
+        for (int i = 0; i < n; i++) {
+            double x = n == 1 ? 1 : (double) i / (n - 1);
+            f[0][i] = (float) (1 + 0.1 * x);
+            f[1][i] = (float) (1 + 29 * x * x);
+        }
+        return f;
     }
 
     /** Llama 3.1's per-frequency divisors (rope_freqs) from its scaling parameters. */

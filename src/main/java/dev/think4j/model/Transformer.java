@@ -5,7 +5,7 @@ import dev.think4j.tensor.FloatTensor;
 import dev.think4j.tensor.Parallel;
 
 /**
- * The Llama-family forward pass (llama, qwen2, qwen3, gemma3). Gemma 3 differs only by small hooks:
+ * The Llama-family forward pass (llama, qwen2, qwen3, phi3, smollm3, gemma3). Gemma 3 differs only by small hooks:
  * scaled embeddings, norms on the attention and FFN outputs, GeGLU, and sliding-window layers with
  * their own RoPE base (the window itself is the cache's business, see {@code KvShape#windows()}). Tokens go through in chunks: every matrix
  * product runs once per chunk (rows reused across the chunk's tokens), attention runs token by token
@@ -30,6 +30,11 @@ public final class Transformer {
     private final double[] invFreq;
     /** Sliding-window layers' frequencies (Gemma 3: base 10000, no scaling); null when no layer slides. */
     private final double[] invFreqLocal;
+    /** Per layer, the frequencies its RoPE uses (invFreq or invFreqLocal), null where a layer has no RoPE. */
+    private final double[][] layerFreqs;
+    /** Per layer, the position divisor of its RoPE (linear scaling; 1 on sliding layers). */
+    private final float[] layerRopeScale;
+    private final float ropeAttnFactor;
 
     public Transformer(ModelConfig config, Weights weights, int chunkSize) {
         this(config, weights, chunkSize, config.contextLength());
@@ -54,6 +59,7 @@ public final class Transformer {
         cos = new float[c.ropeDim() / 2];
         sin = new float[c.ropeDim() / 2];
         invFreq = new double[c.ropeDim() / 2];
+        ropeAttnFactor = weights.ropeAttnFactor();
         float[] factors = weights.ropeFactors(contextLength);
         for (int i = 0; i < invFreq.length; i++) {
             double f = Math.pow(c.ropeTheta(), -2.0 * i / c.ropeDim());
@@ -69,6 +75,13 @@ public final class Transformer {
             }
         } else {
             invFreqLocal = null;
+        }
+        layerFreqs = new double[c.layers()][];
+        layerRopeScale = new float[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            boolean local = c.sliding(l);
+            layerFreqs[l] = !c.ropeInLayer(l) ? null : local ? invFreqLocal : invFreq;
+            layerRopeScale[l] = local ? 1f : c.ropeScale();
         }
     }
 
@@ -176,7 +189,6 @@ public final class Transformer {
         int hidden = c.hiddenDim();
         for (int l = 0; l < c.layers(); l++) {
             LayerWeights lw = w.layers()[l];
-            boolean local = c.sliding(l);
             for (int t = 0; t < m; t++) {
                 rmsnorm(xb, t * dim, x, t * dim, lw.attnNorm(), dim);
             }
@@ -197,21 +209,20 @@ public final class Transformer {
                         rmsnorm(k, t * kvd + h * hd, k, t * kvd + h * hd, lw.kNorm(), hd);
                     }
                 }
-                if (local) {
-                    ropeAngles(positions[t], invFreqLocal, 1f);
-                } else {
-                    ropeAngles(positions[t], invFreq, c.ropeScale());
-                }
-                for (int h = 0; h < c.heads(); h++) {
-                    rope(q, t * qd + h * hd);
+                double[] freqs = layerFreqs[l];
+                if (freqs != null) {
+                    ropeAngles(positions[t], freqs, layerRopeScale[l]);
+                    for (int h = 0; h < c.heads(); h++) {
+                        rope(q, t * qd + h * hd);
+                    }
+                    for (int h = 0; h < c.kvHeads(); h++) {
+                        rope(k, t * kvd + h * hd);
+                    }
                 }
                 if (c.queryScale() != 1f) {
                     for (int i = t * qd; i < (t + 1) * qd; i++) {
                         q[i] *= c.queryScale();
                     }
-                }
-                for (int h = 0; h < c.kvHeads(); h++) {
-                    rope(k, t * kvd + h * hd);
                 }
                 caches[t].append(l, k, t * kvd, v, t * kvd);
                 caches[t].attend(l, q, t * qd, att, t * qd);
@@ -274,8 +285,8 @@ public final class Transformer {
         double p = pos / (double) scale;
         for (int i = 0; i < freqs.length; i++) {
             double a = p * freqs[i];
-            cos[i] = (float) Math.cos(a);
-            sin[i] = (float) Math.sin(a);
+            cos[i] = (float) Math.cos(a) * ropeAttnFactor;
+            sin[i] = (float) Math.sin(a) * ropeAttnFactor;
         }
     }
 

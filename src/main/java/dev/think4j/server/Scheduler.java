@@ -90,7 +90,7 @@ public final class Scheduler implements AutoCloseable {
         this.maxQueue = maxQueue;
         this.contextLength = contextLength;
         // One transformer serves prefill chunks and decode batches, so its chunk covers both.
-        this.transformer = model.newTransformer(Math.max(64, maxBatch));
+        this.transformer = model.newTransformer(Math.max(64, maxBatch), contextLength);
         int unit = transformer.chunkSize();
         this.prefillChunk = (int) Math.min(Integer.MAX_VALUE, ((long) prefillChunk + unit - 1) / unit * unit);
         this.denseBytesPerToken = model.kvShape().denseBytesPerToken();
@@ -375,9 +375,11 @@ public final class Scheduler implements AutoCloseable {
                 cached = new int[0];
                 cache = model.newCache(KvSpec.parse(r.kvSpec()));
             }
-            prefilling.add(new Sequence(handle, cache, cached,
-                    new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens()), model.config().vocabSize(),
-                    reservation));
+            TokenStepper stepper = new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens());
+            if (r.logprobs() >= 0) {
+                stepper.withLogprobs(r.logprobs());
+            }
+            prefilling.add(new Sequence(handle, cache, cached, stepper, model.config().vocabSize(), reservation));
         } catch (RuntimeException | Error e) {
             if (cache != null) {
                 cache.clear();
@@ -495,7 +497,7 @@ public final class Scheduler implements AutoCloseable {
         dev.think4j.generate.Logits.requireFinite(s.logits, 0, s.logits.length, s.fedLength);
         int before = s.stepper.produced();
         StopReason reason = s.stepper.step(s.logits, s.fed, s.fedLength, s.fedLength, contextLength,
-                text -> s.handle.post(new SequenceHandle.Text(text)));
+                text -> s.handle.post(new SequenceHandle.Text(text, s.stepper.drainLogprobs())));
         stepTokens += s.stepper.produced() - before;
         if (reason == null) {
             s.pending = s.stepper.token();
@@ -515,7 +517,12 @@ public final class Scheduler implements AutoCloseable {
     private void finish(Sequence s, StopReason reason) {
         // after a stop string nothing more is shown; its own tokens count as produced, as OpenAI counts them
         if (reason != StopReason.CANCELLED) {
-            s.stepper.finish(reason, text -> s.handle.post(new SequenceHandle.Text(text)));
+            s.stepper.finish(reason, text -> s.handle.post(new SequenceHandle.Text(text, s.stepper.drainLogprobs())));
+            // tokens whose text never went out (a stop string's own) still report their log-probs
+            java.util.List<dev.think4j.generate.TokenLogprobs> rest = s.stepper.drainLogprobs();
+            if (!rest.isEmpty()) {
+                s.handle.post(new SequenceHandle.Text("", rest));
+            }
         }
         budget.release(s.reservation);
         s.reservation = 0;
