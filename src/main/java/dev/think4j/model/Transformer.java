@@ -179,8 +179,14 @@ public final class Transformer {
                 for (int h = 0; h < c.kvHeads(); h++) {
                     rope(k, t * kvd + h * hd);
                 }
-                caches[t].append(l, k, t * kvd, v, t * kvd);
-                caches[t].attend(l, q, t * qd, att, t * qd);
+                if (!rowwise) {
+                    caches[t].append(l, k, t * kvd, v, t * kvd);
+                    caches[t].attend(l, q, t * qd, att, t * qd);
+                }
+            }
+            if (rowwise) {
+                // a batch's rows belong to different caches: their attention runs in parallel
+                attendBatch(l, m, caches);
             }
             mul(lw.wo(), rowwise, att, xb, m, dim, qd);
             addInPlace(x, xb, m * dim);
@@ -193,6 +199,19 @@ public final class Transformer {
             mul(lw.wDown(), rowwise, hGate, xb, m, dim, hidden);
             addInPlace(x, xb, m * dim);
         }
+    }
+
+    private void attendBatch(int l, int m, KvCache[] caches) {
+        int qd = c.queryDim();
+        int kvd = c.kvDim();
+        long work = 0;
+        for (int t = 0; t < m; t++) {
+            work += (long) qd * (caches[t].position() + 1);
+        }
+        Parallel.forRange(m, work, t -> {
+            caches[t].append(l, k, t * kvd, v, t * kvd);
+            caches[t].attend(l, q, t * qd, att, t * qd);
+        });
     }
 
     private static void mul(FloatTensor w, boolean rowwise, float[] x, float[] out, int n, int rows, int cols) {
