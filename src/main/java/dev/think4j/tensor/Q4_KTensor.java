@@ -225,7 +225,7 @@ public final class Q4_KTensor extends QuantizedTensor {
         return sumAcc.lane(0);
     }
 
-    /** Rows one at a time, each decoded once per four tokens (16 lanes; 8 lanes take the one-token kernel). */
+    /** Four tokens at a time: each row of the tile is decoded once for all four (16 lanes; 8 lanes take the one-token kernel). */
     @Override
     protected void dotRowsBatch(int r0, int r1, float[] x, int nTokens, int cols, float[][] prepared, float[] out, int rows) {
         if (!Kernels.ENABLED || !WIDE || cols % 256 != 0 || prepared[0] == null) {
@@ -234,13 +234,17 @@ public final class Q4_KTensor extends QuantizedTensor {
         }
         int blocks = cols / 256;
         float[] scales = new float[16];
-        for (int r = r0; r < r1; r++) {
-            long first = (long) r * blocks;
-            int t = 0;
-            for (; t + 4 <= nTokens; t += 4) {
+        // tokens outer: four inputs stay in cache while the tile's rows (a few tens of KB) pass by
+        int t = 0;
+        for (; t + 4 <= nTokens; t += 4) {
+            for (int r = r0; r < r1; r++) {
+                long first = (long) r * blocks;
                 dotBlocks16x4(first, blocks, x, t * cols, cols, prepared, t, scales, out, t * rows + r, rows);
             }
-            for (; t < nTokens; t++) {
+        }
+        for (; t < nTokens; t++) {
+            for (int r = r0; r < r1; r++) {
+                long first = (long) r * blocks;
                 out[t * rows + r] = dotBlocks16(first, blocks, x, t * cols, prepared[t], scales);
             }
         }

@@ -202,7 +202,7 @@ public final class Q6_KTensor extends QuantizedTensor {
         return sumAcc.lane(0);
     }
 
-    /** Rows one at a time, each decoded once per four tokens. */
+    /** Four tokens at a time: each row of the tile is decoded once for all four. */
     @Override
     protected void dotRowsBatch(int r0, int r1, float[] x, int nTokens, int cols, float[][] prepared, float[] out, int rows) {
         if (!Kernels.ENABLED || cols % 256 != 0 || prepared[0] == null) {
@@ -211,13 +211,17 @@ public final class Q6_KTensor extends QuantizedTensor {
         }
         int blocks = cols / 256;
         float[] scales = new float[16];
-        for (int r = r0; r < r1; r++) {
-            long first = (long) r * blocks;
-            int t = 0;
-            for (; t + 4 <= nTokens; t += 4) {
+        // tokens outer: four inputs stay in cache while the tile's rows (a few tens of KB) pass by
+        int t = 0;
+        for (; t + 4 <= nTokens; t += 4) {
+            for (int r = r0; r < r1; r++) {
+                long first = (long) r * blocks;
                 dotBlocks4(first, blocks, x, t * cols, cols, prepared, t, scales, out, t * rows + r, rows);
             }
-            for (; t < nTokens; t++) {
+        }
+        for (; t < nTokens; t++) {
+            for (int r = r0; r < r1; r++) {
+                long first = (long) r * blocks;
                 out[t * rows + r] = dotBlocks(first, blocks, x, t * cols, prepared[t], scales);
             }
         }
