@@ -21,10 +21,11 @@ public final class BatchBench {
     /**
      * One batch size's outcome. Rates in tokens/s; latencies in milliseconds as p50, p90, p99.
      *
-     * @param decodeFullBatch decode tokens/s over the steps that ran all {@code batch} sequences at once
+     * @param decodeFullBatch decode tokens/s over the steps that ran all {@code batch} sequences at once; null when
+     *                        they never all decoded together (the first finished before the last prompt was in)
      */
     public record Row(int batch, int promptTokens, int genTokens, long tokens, double seconds, double aggregate,
-                      double prefill, double decode, double decodeFullBatch, double[] ttftMs, double[] itlMs) {
+                      double prefill, Double decode, Double decodeFullBatch, Double[] ttftMs, Double[] itlMs) {
     }
 
     private BatchBench() {
@@ -72,8 +73,9 @@ public final class BatchBench {
             double full = metrics.decodeSeconds(batch);
             return new Row(batch, prompt, gen, tokens, seconds, tokens / seconds,
                     metrics.prefillTokens() / metrics.prefillSeconds(),
-                    (generated - batch) / metrics.decodeSeconds(), // each request's last token is sampled, never fed
-                    full > 0 ? batch * metrics.decodeSteps(batch) / full : Double.NaN,
+                    // each request's last token is sampled, never fed; -n 1 runs no decode step at all
+                    metrics.decodeSeconds() > 0 ? Double.valueOf((generated - batch) / metrics.decodeSeconds()) : null,
+                    full > 0 ? Double.valueOf(batch * metrics.decodeSteps(batch) / full) : null,
                     millis(metrics.timeToFirstToken()), millis(metrics.interTokenLatency()));
         }
     }
@@ -95,8 +97,9 @@ public final class BatchBench {
         return ids;
     }
 
-    private static double[] millis(double[] seconds) {
-        return Arrays.stream(seconds).map(s -> s * 1000).toArray();
+    /** Seconds to milliseconds; null for NaN (no value: e.g. no second token with -n 1). */
+    private static Double[] millis(double[] seconds) {
+        return Arrays.stream(seconds).mapToObj(s -> Double.isNaN(s) ? null : s * 1000).toArray(Double[]::new);
     }
 
     public static String markdown(List<Row> rows, String model, String kv) {
@@ -111,15 +114,23 @@ public final class BatchBench {
             }
         }
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %.2f | %.1f | %s | %.1f | %.1f | %.1f | %s | %s |%n",
+            sb.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %.2f | %.1f | %s | %.1f | %s | %s | %s | %s |%n",
                     r.batch(), r.promptTokens(), r.genTokens(), r.tokens(), r.seconds(), r.aggregate(),
                     single == null ? "" : String.format(Locale.ROOT, "%.2fx", r.aggregate() / single),
-                    r.prefill(), r.decode(), r.decodeFullBatch(), triple(r.ttftMs()), triple(r.itlMs())));
+                    r.prefill(), rate(r.decode()), rate(r.decodeFullBatch()),
+                    triple(r.ttftMs()), triple(r.itlMs())));
         }
         return sb.toString();
     }
 
-    private static String triple(double[] v) {
+    private static String rate(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String triple(Double[] v) {
+        if (v[0] == null) {
+            return "-";
+        }
         return String.format(Locale.ROOT, "%.0f / %.0f / %.0f", v[0], v[1], v[2]);
     }
 }
