@@ -224,8 +224,14 @@ public final class Transformer {
                         q[i] *= c.queryScale();
                     }
                 }
-                caches[t].append(l, k, t * kvd, v, t * kvd);
-                caches[t].attend(l, q, t * qd, att, t * qd);
+                if (!rowwise) {
+                    caches[t].append(l, k, t * kvd, v, t * kvd);
+                    caches[t].attend(l, q, t * qd, att, t * qd);
+                }
+            }
+            if (rowwise) {
+                // a batch's rows belong to different caches: their attention runs in parallel
+                attendBatch(l, m, caches);
             }
             mul(lw.wo(), rowwise, att, xb, m, dim, qd);
             postNorm(xb, lw.postAttnNorm(), m);
@@ -240,6 +246,19 @@ public final class Transformer {
             postNorm(xb, lw.postFfnNorm(), m);
             addInPlace(x, xb, m * dim);
         }
+    }
+
+    private void attendBatch(int l, int m, KvCache[] caches) {
+        int qd = c.queryDim();
+        int kvd = c.kvDim();
+        long work = 0;
+        for (int t = 0; t < m; t++) {
+            work += (long) qd * (caches[t].position() + 1);
+        }
+        Parallel.forRange(m, work, t -> {
+            caches[t].append(l, k, t * kvd, v, t * kvd);
+            caches[t].attend(l, q, t * qd, att, t * qd);
+        });
     }
 
     private static void mul(FloatTensor w, boolean rowwise, float[] x, float[] out, int n, int rows, int cols) {

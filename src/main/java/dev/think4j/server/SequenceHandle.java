@@ -36,6 +36,8 @@ public final class SequenceHandle {
     }
 
     private final GenerationRequest request;
+    /** When the request was queued: time to first token counts from here. */
+    final long queuedAt = System.nanoTime();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled;
     /** Set by the first terminal event: whatever path ends a sequence, its caller sees exactly one end. */
