@@ -102,7 +102,7 @@ def docs_paragraphs(limit_chars):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default='work/data')
-    ap.add_argument('--stories', type=int, default=3072, help='rows of 512 sampled tokens')
+    ap.add_argument('--stories', type=int, default=64, help='rows of 512 sampled tokens')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--docs-chars', type=int, default=3_000_000)
     a = ap.parse_args()

@@ -64,17 +64,18 @@ class Task:
             i += 1
         return sep.join(parts)
 
-    def example(self, step, row, length):
-        """(ids, weights): one sequence of at most `length` tokens; weights mark the answer digits."""
+    def example(self, step, row, length, dense=False):
+        """(ids, weights): one sequence of at most `length` tokens; weights mark the answer digits.
+        dense: more needles, and up to four of them asked."""
         rng = random.Random(f'{self.seed}/{step}/{row}')
-        n_needles = rng.choice([1, 1, 1, 2, 3, 4, 6])
+        n_needles = rng.choice([1, 2, 3, 4, 5] if dense else [1, 1, 1, 2, 3, 4, 6])
         keys = []
         while len(keys) < n_needles:
             k = self.key(rng)
             if k not in keys:
                 keys.append(k)
         numbers = [train_number(rng) for _ in keys]
-        asked = rng.sample(range(n_needles), min(n_needles, rng.choice([1, 2, 3])))
+        asked = rng.sample(range(n_needles), min(n_needles, rng.choice([1, 2, 3, 4] if dense else [1, 2, 3])))
         tail = ''.join('\n' + QUESTION.format(key=keys[j]) + ' ' + numbers[j] + '.' for j in asked)
         overhead = len(self.tok.encode(PREAMBLE + '\n' + tail)) + sum(
             len(self.tok.encode(NEEDLE.format(key=k, number=v))) for k, v in zip(keys, numbers)) + 4

@@ -22,27 +22,57 @@ from task import Task  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
-# (steps, sequence length, rows per step): short needle-heavy sequences first, then long ones so that
-# retrieval holds at 4K positions (RoPE does not extrapolate past trained lengths)
 # Rows of the short phases get, with probability POSE, positions with random skips up to POSE_SPAN
 # (PoSE, Zhu et al. 2023): the needle-to-question distances of a 4K prompt at the cost of a short one.
-PHASES = [(250, 256, 12), (100, 768, 4), (25, 2048, 2), (15, 4160, 1)]
 POSE, POSE_SPAN = 0.5, 4160
 LR, WARMUP, MIN_LR = 2e-3, 100, 2e-4
+# Phases: (steps, sequence length, rows per step, dense in needles and questions).
+# Stage 1 was planned as STAGE1_PHASES (its cosine learning rate spans all of them) but stops at
+# STAGE1_STEPS: at 250 steps it still guessed the digits (answer loss at ln 10), so its long phases
+# would have been spent on a model that cannot copy yet. Stage 2 continues from there with small
+# batches dense in questions (more updates per CPU second), then long sequences for 4K prompts.
+STAGE1_PHASES = [(250, 256, 12, False), (100, 768, 4, False), (25, 2048, 2, False), (15, 4160, 1, False)]
+STAGE1_STEPS = 250
+STAGE2_PHASES = [(400, 512, 4, True), (40, 1024, 2, False), (20, 4160, 1, False)]
+STAGE2_LR, STAGE2_WARMUP, STAGE2_MIN_LR = 1.5e-3, 20, 1e-4
+# Weight of the answer tokens in the loss, from a step on: stage 1 sat on the ln(10) plateau with
+# weight 4 through step 218, so from there the answers weigh 16
+ANSWER_WEIGHTS = [(0, 4.0), (218, 16.0)]
+TOTAL = STAGE1_STEPS + sum(p[0] for p in STAGE2_PHASES)
 
 
-def lr_at(step, total):
-    if step < WARMUP:
-        return LR * (step + 1) / WARMUP
-    p = (step - WARMUP) / max(1, total - WARMUP)
-    return MIN_LR + 0.5 * (LR - MIN_LR) * (1 + math.cos(math.pi * p))
+def lr_at(step):
+    if step < STAGE1_STEPS:
+        total = sum(p[0] for p in STAGE1_PHASES)
+        if step < WARMUP:
+            return LR * (step + 1) / WARMUP
+        p = (step - WARMUP) / max(1, total - WARMUP)
+        return MIN_LR + 0.5 * (LR - MIN_LR) * (1 + math.cos(math.pi * p))
+    # stage 2: warm up, hold, then a cosine decay over the phases after the first (warmup-stable-decay),
+    # so the length of the first phase can be chosen while it runs without changing any step before
+    s = step - STAGE1_STEPS
+    hold = STAGE2_PHASES[0][0]
+    if s < STAGE2_WARMUP:
+        return STAGE2_LR * (s + 1) / STAGE2_WARMUP
+    if s < hold:
+        return STAGE2_LR
+    n = sum(p[0] for p in STAGE2_PHASES[1:])
+    p = (s - hold) / max(1, n)
+    return STAGE2_MIN_LR + 0.5 * (STAGE2_LR - STAGE2_MIN_LR) * (1 + math.cos(math.pi * p))
 
 
 def phase_of(step):
-    s = 0
-    for i, (n, length, rows) in enumerate(PHASES):
+    """(phase index, length, rows, dense) of a step, or None past the end; stage 2 phases count from 10."""
+    if step < STAGE1_STEPS:
+        s = 0
+        for i, (n, length, rows, dense) in enumerate(STAGE1_PHASES):
+            if step < s + n:
+                return i, length, rows, dense
+            s += n
+    s = STAGE1_STEPS
+    for i, (n, length, rows, dense) in enumerate(STAGE2_PHASES):
         if step < s + n:
-            return i, length, rows
+            return 10 + i, length, rows, dense
         s += n
     return None
 
@@ -61,8 +91,12 @@ def skip_positions(rng, n, span):
     return pos
 
 
-def batch(task, step, length, rows):
-    seqs = [task.example(step, r, length) for r in range(rows)]
+def answer_weight(step):
+    return [w for s, w in ANSWER_WEIGHTS if step >= s][-1]
+
+
+def batch(task, step, length, rows, dense):
+    seqs = [task.example(step, r, length, dense) for r in range(rows)]
     T = max(len(ids) for ids, _ in seqs)
     x = torch.zeros(rows, T, dtype=torch.long)
     w = torch.zeros(rows, T)
@@ -75,6 +109,7 @@ def batch(task, step, length, rows):
         x[r, :len(ids)] = torch.tensor(ids)
         # weight j belongs to token j; the loss at position j-1 predicts it, and padding weighs 0
         w[r, :len(ids)] = torch.tensor(wt)
+    w = torch.where(w > 1, torch.full_like(w, answer_weight(step)), w)
     return x, w, p
 
 
@@ -98,7 +133,7 @@ def main():
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': other, 'weight_decay': 0.0}],
                             lr=LR, betas=(0.9, 0.98))
-    total = sum(n for n, _, _ in PHASES)
+    total = TOTAL
     ck = os.path.join(a.work, 'ckpt.pt')
     step = 0
     if os.path.exists(ck):
@@ -116,17 +151,17 @@ def main():
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'config': cfg.to_dict(),
-                    'seed': a.seed, 'phases': PHASES}, ck + '.tmp')
+                    'seed': a.seed}, ck + '.tmp')
         os.replace(ck + '.tmp', ck)
 
     log = open(os.path.join(a.work, 'log.jsonl'), 'a')
     last_ck = time.time()
     while step < total and (a.max_steps is None or step < a.max_steps):
         t0 = time.time()
-        ph, length, rows = phase_of(step)
-        x, w, pos = batch(task, step, length, rows)
+        ph, length, rows, dense = phase_of(step)
+        x, w, pos = batch(task, step, length, rows, dense)
         for g in opt.param_groups:
-            g['lr'] = lr_at(step, total)
+            g['lr'] = lr_at(step)
         logits = model(x[:, :-1], positions=pos[:, :-1])
         nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction='none')
         wt = w[:, 1:].reshape(-1)
@@ -142,7 +177,7 @@ def main():
         step += 1
         rec = {'step': step, 'phase': ph, 'len': length, 'rows': rows, 'loss': round(loss.item(), 4),
                'lm_loss': round(nll[lm].mean().item(), 4), 'answer_loss': round(nll[ans].mean().item(), 4),
-               'answer_acc': round(correct.float().mean().item(), 4), 'lr': lr_at(step - 1, total),
+               'answer_acc': round(correct.float().mean().item(), 4), 'lr': lr_at(step - 1),
                'tokens': int((wt > 0).sum()), 'sec': round(time.time() - t0, 3), 'time': round(time.time(), 1)}
         log.write(json.dumps(rec) + '\n')
         log.flush()
