@@ -38,7 +38,13 @@ STAGE2_LR, STAGE2_WARMUP, STAGE2_MIN_LR = 1.5e-3, 20, 1e-4
 # Weight of the answer tokens in the loss, from a step on: stage 1 sat on the ln(10) plateau with
 # weight 4 through step 218, so from there the answers weigh 16
 ANSWER_WEIGHTS = [(0, 4.0), (218, 16.0)]
-TOTAL = STAGE1_STEPS + sum(p[0] for p in STAGE2_PHASES)
+# Stage 2 stopped at STAGE2_STEPS (the 4,160-token steps took 100 s each under load) with the answers
+# still guessed; stage 3 goes back to the dense phase at a held learning rate for as long as time allows
+# (--max-steps), the only lever left: more updates.
+STAGE2_STEPS = 695
+STAGE3_PHASES = [(1200, 512, 4, True), (30, 1024, 2, False)]
+STAGE3_LR, STAGE3_WARMUP = 1.5e-3, 10
+TOTAL = STAGE2_STEPS + sum(p[0] for p in STAGE3_PHASES)
 
 
 def lr_at(step):
@@ -48,6 +54,15 @@ def lr_at(step):
             return LR * (step + 1) / WARMUP
         p = (step - WARMUP) / max(1, total - WARMUP)
         return MIN_LR + 0.5 * (LR - MIN_LR) * (1 + math.cos(math.pi * p))
+    if step >= STAGE2_STEPS:
+        s = step - STAGE2_STEPS
+        hold = STAGE3_PHASES[0][0]
+        if s < STAGE3_WARMUP:
+            return STAGE3_LR * (s + 1) / STAGE3_WARMUP
+        if s < hold:
+            return STAGE3_LR
+        p = (s - hold) / max(1, sum(q[0] for q in STAGE3_PHASES[1:]))
+        return STAGE2_MIN_LR + 0.5 * (STAGE3_LR - STAGE2_MIN_LR) * (1 + math.cos(math.pi * p))
     # stage 2: warm up, hold, then a cosine decay over the phases after the first (warmup-stable-decay),
     # so the length of the first phase can be chosen while it runs without changing any step before
     s = step - STAGE1_STEPS
@@ -69,10 +84,16 @@ def phase_of(step):
             if step < s + n:
                 return i, length, rows, dense
             s += n
-    s = STAGE1_STEPS
-    for i, (n, length, rows, dense) in enumerate(STAGE2_PHASES):
+    if step < STAGE2_STEPS:
+        s = STAGE1_STEPS
+        for i, (n, length, rows, dense) in enumerate(STAGE2_PHASES):
+            if step < s + n:
+                return 10 + i, length, rows, dense
+            s += n
+    s = STAGE2_STEPS
+    for i, (n, length, rows, dense) in enumerate(STAGE3_PHASES):
         if step < s + n:
-            return 10 + i, length, rows, dense
+            return 20 + i, length, rows, dense
         s += n
     return None
 
