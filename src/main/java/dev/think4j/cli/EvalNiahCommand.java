@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.think4j.eval.Charts;
 import dev.think4j.eval.Example;
 import dev.think4j.eval.Needle;
+import dev.think4j.Think4jException;
 import dev.think4j.eval.NiahTask;
+import dev.think4j.eval.RulerNiahTask;
 import dev.think4j.eval.Report;
 import dev.think4j.eval.Summary;
 import dev.think4j.kv.KvPolicy;
@@ -43,6 +45,22 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
     @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "32", description = "answer budget (default: ${DEFAULT-VALUE})")
     int maxNew;
 
+    @Option(names = "--format", paramLabel = "F", defaultValue = "essay",
+            description = "essay: --needle/--question, key-word score; ruler: RULER niah_single wording, a 7-digit magic number "
+                    + "per key word, score 1 when the answer contains it (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--needles", paramLabel = "N", defaultValue = "1",
+            description = "ruler: needles per prompt, one asked (niah_multikey with N > 1) (default: ${DEFAULT-VALUE})")
+    int needles;
+
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "1",
+            description = "ruler: prompts per (length, depth) cell, each with its own keys and numbers (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "ruler: seed of keys and numbers (default: ${DEFAULT-VALUE})")
+    long seed;
+
     @Override
     String task() {
         return "niah";
@@ -50,6 +68,13 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
 
     @Override
     List<Example> examples(Tokenizer tokenizer, int contextLength) {
+        if (format.equals("ruler")) {
+            return RulerNiahTask.examples(tokenizer, NiahTask.haystack(haystack), lengths, depths, needles, samples, seed, maxNew,
+                    contextLength);
+        }
+        if (!format.equals("essay")) {
+            throw new Think4jException("--format must be essay or ruler, got '" + format + "'");
+        }
         return NiahTask.examples(tokenizer, NiahTask.haystack(haystack), Needle.of(needle, question, keywords), lengths, depths, maxNew,
                 contextLength);
     }

@@ -15,6 +15,11 @@ public final class NeedlePlacer {
      * the middle of a sentence.
      */
     public static String place(Tokenizer tok, String filler, int tokens, String needle, double depth) {
+        return insert(cut(tok, filler, tokens), needle, depth);
+    }
+
+    /** The first {@code tokens} tokens of {@code filler}, repeated when too short, as text. */
+    public static String cut(Tokenizer tok, String filler, int tokens) {
         if (filler.isBlank()) {
             throw new Think4jException("the filler text is empty");
         }
@@ -27,8 +32,7 @@ public final class NeedlePlacer {
             text.append("\n\n").append(filler);
             ids = tok.encode(text.toString(), false, false);
         }
-        String cut = tok.decode(java.util.Arrays.copyOf(ids, tokens));
-        return insert(cut, needle, depth);
+        return tok.decode(java.util.Arrays.copyOf(ids, tokens));
     }
 
     /** Inserts {@code needle} at the last sentence end at or before {@code depth} of the text. */

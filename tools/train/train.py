@@ -1,0 +1,216 @@
+"""Trains tiny-retrieval. Deterministic from --seed; resumes from the newest checkpoint in --work.
+
+Usage: python3 train.py --work work [--seed 1234] [--threads 2]
+Writes work/ckpt.pt (every --ckpt-minutes and at each phase end) and work/log.jsonl (one line a step).
+"""
+import argparse
+import json
+import math
+import random
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gguf_io import Reader  # noqa: E402
+from model import Config, Llama  # noqa: E402
+from spm import Spm  # noqa: E402
+from task import Task  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+# Rows of the short phases get, with probability POSE, positions with random skips up to POSE_SPAN
+# (PoSE, Zhu et al. 2023): the needle-to-question distances of a 4K prompt at the cost of a short one.
+POSE, POSE_SPAN = 0.5, 4160
+LR, WARMUP, MIN_LR = 2e-3, 100, 2e-4
+# Phases: (steps, sequence length, rows per step, dense in needles and questions).
+# Stage 1 was planned as STAGE1_PHASES (its cosine learning rate spans all of them) but stops at
+# STAGE1_STEPS: at 250 steps it still guessed the digits (answer loss at ln 10), so its long phases
+# would have been spent on a model that cannot copy yet. Stage 2 continues from there with small
+# batches dense in questions (more updates per CPU second), then long sequences for 4K prompts.
+STAGE1_PHASES = [(250, 256, 12, False), (100, 768, 4, False), (25, 2048, 2, False), (15, 4160, 1, False)]
+STAGE1_STEPS = 250
+STAGE2_PHASES = [(400, 512, 4, True), (40, 1024, 2, False), (20, 4160, 1, False)]
+STAGE2_LR, STAGE2_WARMUP, STAGE2_MIN_LR = 1.5e-3, 20, 1e-4
+# Weight of the answer tokens in the loss, from a step on: stage 1 sat on the ln(10) plateau with
+# weight 4 through step 218, so from there the answers weigh 16
+ANSWER_WEIGHTS = [(0, 4.0), (218, 16.0)]
+# Stage 2 stopped at STAGE2_STEPS (the 4,160-token steps took 100 s each under load) with the answers
+# still guessed; stage 3 goes back to the dense phase at a held learning rate for as long as time allows
+# (--max-steps), the only lever left: more updates.
+STAGE2_STEPS = 695
+STAGE3_PHASES = [(1200, 512, 4, True), (30, 1024, 2, False)]
+STAGE3_LR, STAGE3_WARMUP = 1.5e-3, 10
+TOTAL = STAGE2_STEPS + sum(p[0] for p in STAGE3_PHASES)
+
+
+def lr_at(step):
+    if step < STAGE1_STEPS:
+        total = sum(p[0] for p in STAGE1_PHASES)
+        if step < WARMUP:
+            return LR * (step + 1) / WARMUP
+        p = (step - WARMUP) / max(1, total - WARMUP)
+        return MIN_LR + 0.5 * (LR - MIN_LR) * (1 + math.cos(math.pi * p))
+    if step >= STAGE2_STEPS:
+        s = step - STAGE2_STEPS
+        hold = STAGE3_PHASES[0][0]
+        if s < STAGE3_WARMUP:
+            return STAGE3_LR * (s + 1) / STAGE3_WARMUP
+        if s < hold:
+            return STAGE3_LR
+        p = (s - hold) / max(1, sum(q[0] for q in STAGE3_PHASES[1:]))
+        return STAGE2_MIN_LR + 0.5 * (STAGE3_LR - STAGE2_MIN_LR) * (1 + math.cos(math.pi * p))
+    # stage 2: warm up, hold, then a cosine decay over the phases after the first (warmup-stable-decay),
+    # so the length of the first phase can be chosen while it runs without changing any step before
+    s = step - STAGE1_STEPS
+    hold = STAGE2_PHASES[0][0]
+    if s < STAGE2_WARMUP:
+        return STAGE2_LR * (s + 1) / STAGE2_WARMUP
+    if s < hold:
+        return STAGE2_LR
+    n = sum(p[0] for p in STAGE2_PHASES[1:])
+    p = (s - hold) / max(1, n)
+    return STAGE2_MIN_LR + 0.5 * (STAGE2_LR - STAGE2_MIN_LR) * (1 + math.cos(math.pi * p))
+
+
+def phase_of(step):
+    """(phase index, length, rows, dense) of a step, or None past the end; stage 2 phases count from 10."""
+    if step < STAGE1_STEPS:
+        s = 0
+        for i, (n, length, rows, dense) in enumerate(STAGE1_PHASES):
+            if step < s + n:
+                return i, length, rows, dense
+            s += n
+    if step < STAGE2_STEPS:
+        s = STAGE1_STEPS
+        for i, (n, length, rows, dense) in enumerate(STAGE2_PHASES):
+            if step < s + n:
+                return 10 + i, length, rows, dense
+            s += n
+    s = STAGE2_STEPS
+    for i, (n, length, rows, dense) in enumerate(STAGE3_PHASES):
+        if step < s + n:
+            return 20 + i, length, rows, dense
+        s += n
+    return None
+
+
+def skip_positions(rng, n, span):
+    """0..n-1 with two or three random jumps, the last position below span."""
+    cuts = sorted(rng.sample(range(1, n), rng.choice([2, 3])))
+    room = span - n
+    skips = sorted(rng.randrange(0, room + 1) for _ in cuts)
+    pos, shift, c = [], 0, 0
+    for i in range(n):
+        while c < len(cuts) and i == cuts[c]:
+            shift = skips[c]
+            c += 1
+        pos.append(i + shift)
+    return pos
+
+
+def answer_weight(step):
+    return [w for s, w in ANSWER_WEIGHTS if step >= s][-1]
+
+
+def batch(task, step, length, rows, dense):
+    seqs = [task.example(step, r, length, dense) for r in range(rows)]
+    T = max(len(ids) for ids, _ in seqs)
+    x = torch.zeros(rows, T, dtype=torch.long)
+    w = torch.zeros(rows, T)
+    p = torch.arange(T).repeat(rows, 1)
+    for r in range(rows):
+        rng = random.Random(f'pose/{task.seed}/{step}/{r}')
+        if length < POSE_SPAN // 2 and rng.random() < POSE:
+            p[r] = torch.tensor(skip_positions(rng, T, POSE_SPAN - 64))
+    for r, (ids, wt) in enumerate(seqs):
+        x[r, :len(ids)] = torch.tensor(ids)
+        # weight j belongs to token j; the loss at position j-1 predicts it, and padding weighs 0
+        w[r, :len(ids)] = torch.tensor(wt)
+    w = torch.where(w > 1, torch.full_like(w, answer_weight(step)), w)
+    return x, w, p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--work', default='work')
+    ap.add_argument('--data', default=None, help='corpus folder (default WORK/data)')
+    ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--ckpt-minutes', type=float, default=4)
+    ap.add_argument('--max-steps', type=int, default=None, help='stop early (timing runs)')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    r = Reader(os.path.join(ROOT, 'models/stories260K.gguf'))
+    tok = Spm.from_gguf_meta(r.meta)
+    task = Task(tok, a.data or os.path.join(a.work, 'data'), a.seed)
+    cfg = Config(vocab=len(tok.tokens), dim=256, layers=3, heads=4, kv_heads=2, head_dim=64, ffn=512, ctx=4096)
+    torch.manual_seed(a.seed)
+    model = Llama(cfg)
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
+    other = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': other, 'weight_decay': 0.0}],
+                            lr=LR, betas=(0.9, 0.98))
+    total = TOTAL
+    ck = os.path.join(a.work, 'ckpt.pt')
+    step = 0
+    if os.path.exists(ck):
+        s = torch.load(ck)
+        model.load_state_dict(s['model'])
+        opt.load_state_dict(s['opt'])
+        step = s['step']
+        print(f'resumed at step {step}', flush=True)
+        # steps logged after that checkpoint are about to run again
+        logf = os.path.join(a.work, 'log.jsonl')
+        if os.path.exists(logf):
+            keep = [l for l in open(logf) if json.loads(l)['step'] <= step]
+            open(logf, 'w').writelines(keep)
+    print(f'params {sum(p.numel() for p in model.parameters()):,}, steps {total}', flush=True)
+
+    def save():
+        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'config': cfg.to_dict(),
+                    'seed': a.seed}, ck + '.tmp')
+        os.replace(ck + '.tmp', ck)
+
+    log = open(os.path.join(a.work, 'log.jsonl'), 'a')
+    last_ck = time.time()
+    while step < total and (a.max_steps is None or step < a.max_steps):
+        t0 = time.time()
+        ph, length, rows, dense = phase_of(step)
+        x, w, pos = batch(task, step, length, rows, dense)
+        for g in opt.param_groups:
+            g['lr'] = lr_at(step)
+        logits = model(x[:, :-1], positions=pos[:, :-1])
+        nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction='none')
+        wt = w[:, 1:].reshape(-1)
+        loss = (nll * wt).sum() / wt.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            ans = wt > 1
+            lm = (wt == 1)
+            correct = (logits.reshape(-1, logits.shape[-1]).argmax(-1) == x[:, 1:].reshape(-1))[ans]
+        step += 1
+        rec = {'step': step, 'phase': ph, 'len': length, 'rows': rows, 'loss': round(loss.item(), 4),
+               'lm_loss': round(nll[lm].mean().item(), 4), 'answer_loss': round(nll[ans].mean().item(), 4),
+               'answer_acc': round(correct.float().mean().item(), 4), 'lr': lr_at(step - 1),
+               'tokens': int((wt > 0).sum()), 'sec': round(time.time() - t0, 3), 'time': round(time.time(), 1)}
+        log.write(json.dumps(rec) + '\n')
+        log.flush()
+        if step % 10 == 0:
+            print(rec, flush=True)
+        end_of_phase = phase_of(step) is None or phase_of(step)[0] != ph
+        if end_of_phase or time.time() - last_ck > a.ckpt_minutes * 60:
+            save()
+            last_ck = time.time()
+    save()
+    print('done', step, flush=True)
+
+
+if __name__ == '__main__':
+    main()
