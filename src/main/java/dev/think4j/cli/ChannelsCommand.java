@@ -1,7 +1,7 @@
 package dev.think4j.cli;
 
 import dev.think4j.Think4jException;
-import dev.think4j.kv.ChannelReport;
+import dev.think4j.eval.ChannelReport;
 import dev.think4j.kv.CompressedKvCache;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;

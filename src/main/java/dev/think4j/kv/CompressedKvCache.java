@@ -1,10 +1,17 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Parallel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The KV cache: one {@link HeadCache} per (layer, KV head), compressed at the end of each prefill by
  * the configured {@link KvPolicy}. With an empty policy it is the plain dense cache.
+ *
+ * <p>A compression point, per head: observe it ({@link HeadObservation}: its keys, values and the
+ * window queries), let each press of the policy narrow a {@link HeadPlan}, and have the head carry
+ * the plan out. Between decoded tokens the head runs the {@link DecodeRule}s its plan brought.
  */
 public final class CompressedKvCache implements KvCache {
     /** Below this much attention work per layer and token, threads cost more than they save. */
@@ -12,8 +19,6 @@ public final class CompressedKvCache implements KvCache {
 
     private final KvShape shape;
     private final KvPolicy policy;
-    /** Presses fed decode attention; computed once since attend() runs per head, layer and token. */
-    private final java.util.List<KvPress> observers;
     private final HeadCache[][] heads;
     private final float scale;
     private final int window;
@@ -29,7 +34,6 @@ public final class CompressedKvCache implements KvCache {
     public CompressedKvCache(KvShape shape, KvPolicy policy) {
         this.shape = shape;
         this.policy = policy;
-        this.observers = policy.presses().stream().filter(KvPress::observesAttention).toList();
         this.heads = new HeadCache[shape.layers()][shape.kvHeads()];
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
@@ -55,18 +59,26 @@ public final class CompressedKvCache implements KvCache {
         return policy;
     }
 
-    public HeadCache head(int layer, int kvHead) {
+    HeadCache head(int layer, int kvHead) {
         return heads[layer][kvHead];
+    }
+
+    /** Tokens one (layer, KV head) holds. */
+    public int length(int layer, int kvHead) {
+        return heads[layer][kvHead].length();
+    }
+
+    /**
+     * Unscaled logits of one query head's q (headDim floats at qOff) against every token the layer
+     * holds for its KV head, in cache order, into out; returns the token count.
+     */
+    public int logits(int layer, int queryHead, float[] q, int qOff, float[] out) {
+        return heads[layer][queryHead / shape.groupSize()].scores(q, qOff, out, new float[shape.headDim()]);
     }
 
     @Override
     public int position() {
         return position;
-    }
-
-    /** Lets a press re-base positions (StreamingLLM assigns positions within the cache). */
-    public void setPosition(int position) {
-        this.position = position;
     }
 
     @Override
@@ -110,12 +122,10 @@ public final class CompressedKvCache implements KvCache {
             s[1] = new float[group * shape.headDim()];
         }
         head.attend(q, qOff, group, out, outOff, scale, s[0], s[1]);
-        if (prefilled && !observers.isEmpty()) {
+        if (prefilled && head.observesAttention()) {
             synchronized (head) {
                 for (int i = 0; i < group; i++) {
-                    for (KvPress p : observers) {
-                        p.observeAttention(head, s[0], i * n, n);
-                    }
+                    head.observe(s[0], i * n, n);
                 }
             }
         }
@@ -130,9 +140,7 @@ public final class CompressedKvCache implements KvCache {
         }
         for (HeadCache[] layer : heads) {
             for (HeadCache head : layer) {
-                for (KvPress p : policy.presses()) {
-                    p.afterToken(head, generated);
-                }
+                head.afterToken(generated);
             }
         }
     }
@@ -145,13 +153,67 @@ public final class CompressedKvCache implements KvCache {
             java.util.Arrays.fill(windowCount, 0);
             return;
         }
+        List<KvPress> presses = prepared();
         int total = shape.layers() * shape.kvHeads();
-        Parallel.forRange(total, i -> compressHead(i / shape.kvHeads(), i % shape.kvHeads()));
+        Parallel.forRange(total, i -> {
+            int layer = i / shape.kvHeads();
+            int g = i % shape.kvHeads();
+            HeadObservation seen = observe(layer, g);
+            heads[layer][g].apply(seen, plan(seen, presses));
+        });
         java.util.Arrays.fill(windowCount, 0);
     }
 
-    /** Builds the compression view of one head from its dense tail and the recorded window. */
-    public HeadCompression compressionView(int layer, int g) {
+    /**
+     * What the next compression point would decide for every head, without doing it: plans indexed
+     * [layer][kvHead] (for reports such as the kept channels; needs a prefilled, uncompressed cache).
+     */
+    public HeadPlan[][] plans() {
+        List<KvPress> presses = prepared();
+        HeadPlan[][] out = new HeadPlan[shape.layers()][shape.kvHeads()];
+        int total = shape.layers() * shape.kvHeads();
+        Parallel.forRange(total, i -> out[i / shape.kvHeads()][i % shape.kvHeads()]
+                = plan(observe(i / shape.kvHeads(), i % shape.kvHeads()), presses));
+        return out;
+    }
+
+    private static HeadPlan plan(HeadObservation seen, List<KvPress> presses) {
+        HeadPlan plan = HeadPlan.keepAll(seen.tokenCount());
+        for (KvPress p : presses) {
+            plan = p.compress(seen, plan);
+        }
+        return plan;
+    }
+
+    /** The policy's presses, each given its chance to look at every head first (model-wide budgets). */
+    private List<KvPress> prepared() {
+        List<KvPress> done = new ArrayList<>();
+        for (KvPress p : policy.presses()) {
+            List<KvPress> before = List.copyOf(done);
+            done.add(p.prepare(new KvPress.Heads() {
+                @Override
+                public KvShape shape() {
+                    return shape;
+                }
+
+                @Override
+                public <R> List<R> map(BiFunction<HeadObservation, HeadPlan, R> f) {
+                    int total = shape.layers() * shape.kvHeads();
+                    List<R> out = new ArrayList<>(java.util.Collections.nCopies(total, null));
+                    // each task sets its own element; the join orders the writes before the return
+                    Parallel.forRange(total, i -> {
+                        HeadObservation seen = observe(i / shape.kvHeads(), i % shape.kvHeads());
+                        out.set(i, f.apply(seen, plan(seen, before)));
+                    });
+                    return out;
+                }
+            }));
+        }
+        return done;
+    }
+
+    /** What a press sees of one head now: its dense tail and the recorded window queries. */
+    public HeadObservation observe(int layer, int g) {
         HeadCache head = heads[layer][g];
         int n = head.tailLength();
         int d = shape.headDim();
@@ -173,15 +235,7 @@ public final class CompressedKvCache implements KvCache {
                 System.arraycopy(windowQueries[layer], slot * qd + qh * d, wq[h * w + t], 0, d);
             }
         }
-        return new HeadCompression(layer, g, keys, values, wq, w, group, shape.layers());
-    }
-
-    private void compressHead(int layer, int g) {
-        HeadCompression view = compressionView(layer, g);
-        for (KvPress p : policy.presses()) {
-            p.compress(view);
-        }
-        heads[layer][g].apply(view);
+        return new HeadObservation(layer, g, shape.layers(), d, keys, values, wq, w, group);
     }
 
     /** Most tokens any (layer, KV head) holds: what counts against the context window. */

@@ -1,6 +1,5 @@
 package dev.think4j.kv;
 
-import dev.think4j.Think4jException;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -14,6 +13,8 @@ import java.util.Locale;
  */
 public final class ThinkPress implements KvPress {
     private final boolean queryAware;
+    private final ChannelScorer scorer;
+    private final ChannelBudget keyBudget;
     private final double keyLambda;
     private final double valueLambda;
     private final int window;
@@ -27,6 +28,8 @@ public final class ThinkPress implements KvPress {
         this.window = window;
         this.layerLambdas = layerLambdas;
         this.flushEvery = flushEvery;
+        this.scorer = queryAware ? ChannelScorer.THINK : ChannelScorer.KEY_NORM;
+        this.keyBudget = layerLambdas == null ? ChannelBudget.uniform(keyLambda) : ChannelBudget.perLayer(layerLambdas);
     }
 
     /** {@code think:LAMBDA} or {@code think:k=..,v=..,window=..,layers=a/b/..,flush=N}. */
@@ -122,49 +125,51 @@ public final class ThinkPress implements KvPress {
         return d == Math.rint(d) ? String.valueOf((long) d) : String.format(Locale.ROOT, "%s", d);
     }
 
-    /** The key ratio that applies to a layer. */
-    public double keyLambda(int layer, int layers) {
-        if (layerLambdas == null) {
-            return keyLambda;
-        }
-        if (layerLambdas.length != layers) {
-            throw new Think4jException("invalid --kv: layers= lists " + layerLambdas.length + " ratios but the model has "
-                    + layers + " layers");
-        }
-        return layerLambdas[layer];
-    }
-
-    /** Channel scores this press ranks by, for one head at a compression point. */
-    public double[] scores(HeadCompression h) {
-        return queryAware ? ChannelSelection.thinkScores(h) : ChannelSelection.keyNormScores(h);
-    }
-
     @Override
-    public void compress(HeadCompression h) {
-        int d = h.headDim();
-        int n = h.keptTokens().length;
-        if (n <= window) {
-            return; // every token is in the window: nothing to prune
+    public void validate(int layers) {
+        if (layerLambdas != null) {
+            ChannelBudget.checkLayers(layerLambdas, layers);
         }
-        int keepK = ChannelSelection.keepCount(d, keyLambda(h.layer(), h.layers()));
+    }
+
+    /**
+     * Ranks key channels (the scores go into the plan for reports even when nothing is pruned), keeps
+     * the budget's best per head, optionally prunes value channels, and keeps the last W tokens full
+     * width. With {@code flush=N} the head also gets a rule that moves generated tokens out of the
+     * full-width tail every N tokens.
+     */
+    @Override
+    public HeadPlan compress(HeadObservation h, HeadPlan plan) {
+        if (flushEvery > 0) {
+            plan = plan.withRule(new FlushEvery(flushEvery, window));
+        }
+        int[] kept = plan.keptTokens();
+        double[] scores = scorer.scores(h, kept);
+        plan = plan.withKeyScores(scores);
+        int d = h.headDim();
+        if (kept.length <= window) {
+            return plan; // every token is in the window: nothing to prune
+        }
+        int keepK = keyBudget.keep(h.layer(), h.kvHead(), h.layers(), d);
         int keepV = ChannelSelection.keepCount(d, valueLambda);
         if (keepK == d && keepV == d) {
-            return; // lambda 0: leave the cache exactly as it is
+            return plan; // lambda 0: leave the cache exactly as it is
         }
         if (keepK < d) {
-            h.setKeyChannels(ChannelSelection.top(scores(h), keepK));
+            plan = plan.withKeyChannels(ChannelSelection.top(scores, keepK));
         }
         if (keepV < d) {
-            h.setValueChannels(ChannelSelection.top(ChannelSelection.valueScores(h), keepV));
+            plan = plan.withValueChannels(ChannelSelection.top(ChannelSelection.valueScores(h, kept), keepV));
         }
-        h.requireFullWidthTail(window);
+        return plan.requireFullWidthTail(window);
     }
 
-    @Override
-    public void afterToken(HeadCache head, int generated) {
-        if (flushEvery > 0 && generated % flushEvery == 0 && head.tailLength() > window
-                && (head.keyChannels() != null || head.valueChannels() != null)) {
-            head.flush(head.tailLength() - window);
+    /** Every {@code every} generated tokens, moves all but the last {@code window} tail tokens into pruned storage. */
+    record FlushEvery(int every, int window) implements DecodeRule {
+        @Override
+        public Step next(HeadStatus head, int generated) {
+            boolean due = generated % every == 0 && head.tailLength() > window && head.prunesChannels();
+            return due ? new DecodeRule.Flush(head.tailLength() - window) : null;
         }
     }
 }
