@@ -24,6 +24,8 @@ public final class KvSpec {
         register("pyramidkv", a -> SnapKv.parse(a, true));
         register("h2o", H2o::parse);
         register("streamingllm", StreamingLlm::parse);
+        register("knorm", KNorm::parse);
+        register("random", RandomEviction::parse);
         register("kivi", KiviPress::parse);
         register("q8_0", a -> BlockQuantPress.parse(a, dev.think4j.gguf.GgmlType.Q8_0));
         register("q4_0", a -> BlockQuantPress.parse(a, dev.think4j.gguf.GgmlType.Q4_0));
