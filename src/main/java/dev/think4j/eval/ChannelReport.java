@@ -48,6 +48,23 @@ public record ChannelReport(List<LayerEntry> layers) {
         return new ChannelReport(layers);
     }
 
+    /** Kept key channels per [layer][kvHead]. */
+    public int[][] keptCounts() {
+        return layers.stream().map(l -> l.kvHeads().stream().mapToInt(h -> h.kept().length).toArray()).toArray(int[][]::new);
+    }
+
+    /** True when heads of one layer keep different numbers of channels (an adaptive allocation). */
+    public boolean perHeadAllocation() {
+        for (int[] layer : keptCounts()) {
+            for (int k : layer) {
+                if (k != layer[0]) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     public ObjectNode toJson() {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
@@ -66,6 +83,15 @@ public record ChannelReport(List<LayerEntry> layers) {
                 ArrayNode sc = hn.putArray("scores");
                 for (double v : he.scores()) {
                     sc.add(v);
+                }
+            }
+        }
+        if (perHeadAllocation()) {
+            ArrayNode grid = root.putArray("kept_per_head");
+            for (int[] layer : keptCounts()) {
+                ArrayNode row = grid.addArray();
+                for (int k : layer) {
+                    row.add(k);
                 }
             }
         }

@@ -46,14 +46,16 @@ public final class ChannelSelection {
 
     /** Indices of the {@code keep} highest scores (ties: lower index first), sorted ascending. */
     public static int[] top(double[] scores, int keep) {
-        Integer[] order = IntStream.range(0, scores.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : Integer.compare(a, b));
-        int[] kept = new int[keep];
-        for (int i = 0; i < keep; i++) {
-            kept[i] = order[i];
-        }
+        int[] kept = Arrays.copyOf(ranking(scores), keep);
         Arrays.sort(kept);
         return kept;
+    }
+
+    /** All channel indices, highest score first (ties: lower index first): {@link #top} keeps a prefix of it. */
+    public static int[] ranking(double[] scores) {
+        return IntStream.range(0, scores.length).boxed()
+                .sorted((a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : Integer.compare(a, b))
+                .mapToInt(Integer::intValue).toArray();
     }
 
     /**
