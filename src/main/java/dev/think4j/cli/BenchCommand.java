@@ -83,8 +83,22 @@ public final class BenchCommand implements Callable<Integer> {
             + "repetitions, so that machine drift falls on all of them alike (all caches are held at once)")
     boolean interleave;
 
+    @Option(names = "--batch", split = ",", paramLabel = "B",
+            description = {"serving throughput instead: for each B, B requests of -p prompt and -n generated tokens arrive "
+                    + "at once at the server's scheduler (no HTTP); prints aggregate tokens/s S = B*(p+n)/time as "
+                    + "llama-batched-bench does, the prefill and decode rates, and time-to-first-token and "
+                    + "inter-token latency percentiles. Uses the first -p, -n and --kv values."})
+    List<Integer> batch;
+
+    @Option(names = "--prefill-chunk", defaultValue = "256", paramLabel = "N",
+            description = "with --batch: prompt tokens fed between two decode steps, as serve's (default: ${DEFAULT-VALUE})")
+    int prefillChunk;
+
     @Override
     public Integer call() throws Exception {
+        if (batch != null) {
+            return batchBench();
+        }
         if (repetitions < 1) {
             throw new Think4jException("--repetitions must be >= 1, got " + repetitions);
         }
@@ -168,6 +182,66 @@ public final class BenchCommand implements Callable<Integer> {
         }
         String md = Bench.markdown(results, modelPath.getFileName().toString());
         String js = new ObjectMapper().writeValueAsString(results);
+        if (out != null) {
+            Files.createDirectories(out);
+            Files.writeString(out.resolve("bench.md"), md);
+            Files.writeString(out.resolve("bench.json"), js);
+        }
+        if (json) {
+            err.print(md);
+            o.println(js);
+        } else {
+            o.print(md);
+        }
+        o.flush();
+        err.flush();
+        return 0;
+    }
+
+    private int batchBench() throws Exception {
+        for (int b : batch) {
+            if (b < 1) {
+                throw new Think4jException("--batch sizes must be >= 1, got " + b);
+            }
+        }
+        int p = prompt.get(0);
+        int n = gen.get(0);
+        if (p < 1 || n < 1) {
+            throw new Think4jException("--batch needs -p and -n of at least 1");
+        }
+        if (prefillChunk < 1) {
+            throw new Think4jException("--prefill-chunk must be >= 1, got " + prefillChunk);
+        }
+        String kvSpec = KvSpec.parse(kv.get(0)).spec();
+        if (threads != null) {
+            Parallel.setThreads(threads.get(0));
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path modelPath = model != null ? model : DefaultModel.path();
+        List<dev.think4j.server.BatchBench.Row> rows = new ArrayList<>();
+        try (Model m = Model.load(modelPath, checkTensors)) {
+            if (p + n > m.config().contextLength()) {
+                throw new Think4jException("-p + -n = " + (p + n) + " exceeds the model's context of " + m.config().contextLength() + " tokens");
+            }
+            dev.think4j.tokenizer.Tokenizer tokenizer = dev.think4j.tokenizer.Tokenizer.fromGguf(m.gguf());
+            if (!noWarmup) {
+                // compiles the prefill, batched decode and sampling paths before anything is timed
+                int wb = Math.min(8, batch.stream().mapToInt(Integer::intValue).max().orElse(1));
+                err.println("warm-up: " + wb + " requests of " + Math.min(p, 64) + " + 16 tokens, then 1");
+                err.flush();
+                dev.think4j.server.BatchBench.run(m, tokenizer, kvSpec, Math.min(p, 64), 16, wb, prefillChunk, seed + 1000);
+                dev.think4j.server.BatchBench.run(m, tokenizer, kvSpec, Math.min(p, 64), 16, 1, prefillChunk, seed + 1001);
+            }
+            for (int b : batch) {
+                err.println("batch " + b + ": " + b + " x (" + p + " prompt + " + n + " generated) tokens, --kv " + kvSpec
+                        + ", threads " + Parallel.threads());
+                err.flush();
+                rows.add(dev.think4j.server.BatchBench.run(m, tokenizer, kvSpec, p, n, b, prefillChunk, seed));
+            }
+        }
+        String md = dev.think4j.server.BatchBench.markdown(rows, modelPath.getFileName().toString(), kvSpec);
+        String js = new ObjectMapper().writeValueAsString(rows);
         if (out != null) {
             Files.createDirectories(out);
             Files.writeString(out.resolve("bench.md"), md);

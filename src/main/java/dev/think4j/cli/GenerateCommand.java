@@ -6,10 +6,14 @@ import dev.think4j.Think4jException;
 import dev.think4j.generate.GenerationResult;
 import dev.think4j.generate.SamplerConfig;
 import dev.think4j.generate.Session;
+import dev.think4j.generate.TokenLogprobs;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.think4j.tokenizer.TokenPieces;
 import dev.think4j.tokenizer.Tokenizer;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,6 +54,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object (ids, text, stop reason, KV bytes, speeds) as the last stdout line")
     boolean json;
 
+    @Option(names = "--logprobs", paramLabel = "K", description = "report each generated token's log-probability and the K "
+            + "most likely tokens (0..20) at its position, from the raw logits (temperature 1, before top-k/top-p): "
+            + "a \"logprobs\" array in --json, else a table on stderr after the text")
+    Integer logprobs;
+
     @Option(names = "--no-bos", description = "do not add the BOS token")
     boolean noBos;
 
@@ -76,6 +85,9 @@ public final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 0) {
             throw new Think4jException("--max-tokens must be >= 0, got " + maxTokens);
         }
+        if (logprobs != null) {
+            TokenLogprobs.checkTop(logprobs, "--logprobs");
+        }
         if (kvTrace < 0) {
             throw new Think4jException("--kv-trace must be >= 0, got " + kvTrace);
         }
@@ -97,6 +109,7 @@ public final class GenerateCommand implements Callable<Integer> {
             Notes.shortPrompt(err, policy, ids.length);
             Session session = new Session(model, tokenizer, policy, ctx, modelOptions.chunk);
             session.setIgnoreEos(ignoreEos);
+            session.setLogprobs(logprobs == null ? -1 : logprobs);
             if (!json) {
                 out.print(prompt);
                 out.flush();
@@ -122,6 +135,9 @@ public final class GenerateCommand implements Callable<Integer> {
             java.lang.ref.Reference.reachabilityFence(session);
             if (json) {
                 com.fasterxml.jackson.databind.node.ObjectNode n = toJson(r, policy, modelOptions.modelPath().toString());
+                if (logprobs != null) {
+                    logprobsJson(n.putArray("logprobs"), r.logprobs(), tokenizer);
+                }
                 if (live >= 0) {
                     n.put("live_heap_bytes", live);
                 }
@@ -137,6 +153,9 @@ public final class GenerateCommand implements Callable<Integer> {
                 err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s, stop: %s, KV %s (%s uncompressed, --kv %s)]%n",
                         r.promptIds().length, r.prefillTokensPerSecond(), r.outputIds().length, r.decodeTokensPerSecond(),
                         r.stopReason().jsonName(), Bytes.human(r.kvBytes()), Bytes.human(r.kvBytesUncompressed()), policy.spec());
+                if (logprobs != null) {
+                    printLogprobs(err, r.logprobs(), tokenizer);
+                }
                 if (live >= 0) {
                     err.printf("[live Java heap after a full collection: %s]%n", Bytes.human(live));
                 }
@@ -145,6 +164,44 @@ public final class GenerateCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** {"id","piece","logprob","top":[{"id","piece","logprob"}...]} per generated token. */
+    static void logprobsJson(ArrayNode out, List<TokenLogprobs> logprobs, Tokenizer tokenizer) {
+        for (TokenLogprobs t : logprobs) {
+            ObjectNode o = out.addObject();
+            o.put("id", t.id());
+            o.put("piece", TokenPieces.display(tokenizer, t.id(), false));
+            o.put("logprob", t.logprob());
+            ArrayNode top = o.putArray("top");
+            for (int i = 0; i < t.topIds().length; i++) {
+                ObjectNode a = top.addObject();
+                a.put("id", t.topIds()[i]);
+                a.put("piece", TokenPieces.display(tokenizer, t.topIds()[i], false));
+                a.put("logprob", t.topLogprobs()[i]);
+            }
+        }
+    }
+
+    /** One line per generated token: position, piece, log-prob, then the alternatives (pieces escaped, quoted). */
+    static void printLogprobs(PrintWriter err, List<TokenLogprobs> logprobs, Tokenizer tokenizer) {
+        err.println("[log-probs of the generated tokens (raw logits, temperature 1): position, token, log-prob | top alternatives]");
+        for (int p = 0; p < logprobs.size(); p++) {
+            TokenLogprobs t = logprobs.get(p);
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(java.util.Locale.ROOT, "%4d  %-16s %9.4f", p, quoted(tokenizer, t.id()), t.logprob()));
+            if (t.topIds().length > 0) {
+                sb.append("  |");
+                for (int i = 0; i < t.topIds().length; i++) {
+                    sb.append(String.format(java.util.Locale.ROOT, " %s %.4f", quoted(tokenizer, t.topIds()[i]), t.topLogprobs()[i]));
+                }
+            }
+            err.println(sb);
+        }
+    }
+
+    private static String quoted(Tokenizer tokenizer, int id) {
+        return "'" + TokenPieces.display(tokenizer, id, true) + "'";
     }
 
     /** A file's last line ends with a newline the writer did not mean as part of the prompt (as llama.cpp's -f). */

@@ -47,6 +47,13 @@ public final class InspectCommand implements Callable<Integer> {
                 weightBytes += t.byteSize();
             }
             long kvF32 = c.denseKvBytesPerToken();
+            int slidingLayers = 0;
+            long fullContextKv = 0;
+            for (int l = 0; l < c.layers(); l++) {
+                slidingLayers += c.sliding(l) ? 1 : 0;
+                int held = c.sliding(l) ? Math.min(c.slidingWindow(), c.contextLength()) : c.contextLength();
+                fullContextKv += kvF32 / c.layers() * held;
+            }
             ObjectMapper m = new ObjectMapper();
             ObjectNode n = m.createObjectNode();
             n.put("file", path.toString());
@@ -67,6 +74,8 @@ public final class InspectCommand implements Callable<Integer> {
             n.put("rms_eps", c.rmsEps());
             n.put("kv_bytes_per_token_f32", kvF32);
             n.put("kv_bytes_per_token_f16", kvF32 / 2);
+            n.put("sliding_window", c.slidingWindow());
+            n.put("sliding_layers", slidingLayers);
             ObjectNode md = n.putObject("metadata");
             for (Map.Entry<String, Object> e : gguf.metadata().entrySet()) {
                 md.put(e.getKey(), describe(e.getValue(), allMetadata));
@@ -87,8 +96,12 @@ public final class InspectCommand implements Callable<Integer> {
                         c.architecture(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.hiddenDim(), c.vocabSize(),
                         c.contextLength());
                 out.printf(Locale.ROOT, "parameters %,d (%s), weights %s%n", params, parameterCount(params), Bytes.human(weightBytes));
+                if (slidingLayers > 0) {
+                    out.printf(Locale.ROOT, "sliding window %d tokens on %d of %d layers (they hold at most the window; RoPE base %s there)%n",
+                            c.slidingWindow(), slidingLayers, c.layers(), c.ropeThetaLocal());
+                }
                 out.printf(Locale.ROOT, "KV cache per token: %s dense f32 (%s as f16); %s for the full %d-token context (f32)%n",
-                        Bytes.human(kvF32), Bytes.human(kvF32 / 2), Bytes.human(kvF32 * c.contextLength()), c.contextLength());
+                        Bytes.human(kvF32), Bytes.human(kvF32 / 2), Bytes.human(fullContextKv), c.contextLength());
                 out.println("metadata:");
                 for (Map.Entry<String, Object> e : gguf.metadata().entrySet()) {
                     out.printf("  %-45s %s%n", e.getKey(), describe(e.getValue(), allMetadata));

@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** think4j synth: a random-weight GGUF of a real model's shape, for benchmarks and tests. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
         description = "Write a random-weight GGUF of a real model's shape (shapes: llama-3.2-1b, llama-3.2-3b, llama-3-8b, mini-hd64, "
-                + "mistral-7b, qwen2.5-0.5b, qwen3-0.6b, tiny, tiny-qwen2, tiny-qwen3).")
+                + "mistral-7b, qwen2.5-0.5b, qwen3-0.6b, smollm3-3b, gemma-3-1b, tiny, tiny-llama31, tiny-mistral, tiny-phi, tiny-qwen2, tiny-qwen3, tiny-smollm3, tiny-gemma3).")
 public final class SynthCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -39,6 +39,11 @@ public final class SynthCommand implements Callable<Integer> {
                     + "is copied, so the file tokenizes like the real model (default: the bundled stories260K vocabulary, padded)")
     Path vocab;
 
+    @Option(names = "--std", paramLabel = "X",
+            description = "standard deviation of the weight matrices (default: 0.02; about 0.25 gives the peaked attention and logits "
+                    + "that reference comparisons need)")
+    Double std;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -56,7 +61,7 @@ public final class SynthCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
-        SyntheticModel.write(s, t, out, seed, vocab != null ? vocab : DefaultModel.path(), msg -> {
+        SyntheticModel.write(s, t, out, seed, std != null ? std : SyntheticModel.DEFAULT_STD, vocab != null ? vocab : DefaultModel.path(), msg -> {
             err.println(msg);
             err.flush();
         });

@@ -26,6 +26,10 @@ public final class Session implements AutoCloseable {
     private int historyLength;
     /** End-of-generation token ids whose logits are masked, or null (see {@link #setIgnoreEos}). */
     private int[] maskedEos;
+    /** Alternatives per generated token to report, or -1 for no log-probs (see {@link #setLogprobs}). */
+    private int topLogprobs = -1;
+    /** Told every generated token id, before its text (see {@link #setTokenListener}), or null. */
+    private java.util.function.IntConsumer tokenListener;
 
     public Session(Model model, Tokenizer tokenizer, KvPolicy policy, int contextLength, int chunkSize) {
         if (contextLength < 1) {
@@ -33,7 +37,7 @@ public final class Session implements AutoCloseable {
         }
         this.model = model;
         this.tokenizer = tokenizer;
-        this.transformer = model.newTransformer(chunkSize);
+        this.transformer = model.newTransformer(chunkSize, contextLength);
         this.cache = model.newCache(policy);
         this.contextLength = contextLength;
     }
@@ -80,6 +84,22 @@ public final class Session implements AutoCloseable {
         maskedEos = java.util.stream.IntStream.range(0, model.config().vocabSize()).filter(tokenizer::isEndOfGeneration).toArray();
     }
 
+    /**
+     * Report, for each generated token, its log-probability and the {@code top} most likely tokens
+     * (0..{@link TokenLogprobs#MAX_TOP}; -1 turns it off) in {@link GenerationResult#logprobs()}.
+     */
+    public void setLogprobs(int top) {
+        topLogprobs = top < 0 ? -1 : TokenLogprobs.checkTop(top, "top log-probs");
+    }
+
+    /**
+     * Receives each generated token id as it is sampled, before {@code onText} gets any text the
+     * token completes (end-of-generation and stop tokens that end the run are not generated tokens).
+     */
+    public void setTokenListener(java.util.function.IntConsumer listener) {
+        tokenListener = listener;
+    }
+
     public void reset() {
         cache.clear();
         historyLength = 0;
@@ -120,8 +140,21 @@ public final class Session implements AutoCloseable {
         long t1 = System.nanoTime();
 
         TokenStepper stepper = new TokenStepper(tokenizer, samplerConfig, stopStrings, stopTokens, maxTokens);
+        if (topLogprobs >= 0) {
+            stepper.withLogprobs(topLogprobs);
+        }
+        stepper.maskTokens(maskedEos);
         StringBuilder text = new StringBuilder();
+        int[] reported = {0};
+        // at most one token per step, so the stepper's last token is the only one not yet reported
+        Runnable reportToken = () -> {
+            if (tokenListener != null && stepper.produced() > reported[0]) {
+                reported[0] = stepper.produced();
+                tokenListener.accept(stepper.token());
+            }
+        };
         Consumer<String> emit = piece -> {
+            reportToken.run();
             text.append(piece);
             if (onText != null) {
                 onText.accept(piece);
@@ -134,12 +167,8 @@ public final class Session implements AutoCloseable {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            if (maskedEos != null) {
-                for (int id : maskedEos) {
-                    logits[id] = Float.NEGATIVE_INFINITY;
-                }
-            }
             reason = stepper.step(logits, history, historyLength, cache.maxLength(), contextLength, emit);
+            reportToken.run();
             if (reason == null) {
                 one[0] = stepper.token();
                 transformer.forward(one, 0, 1, cache, logits, null);
@@ -154,7 +183,7 @@ public final class Session implements AutoCloseable {
         int decodeSteps = Math.max(0, produced - 1);
         double decodeTps = decodeSteps == 0 ? 0 : decodeSteps / Math.max(1e-9, (t2 - t1) / 1e9);
         return new GenerationResult(promptIds.clone(), stepper.outputIds(), text.toString(), reason,
-                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps);
+                cache.bytes(), cache.uncompressedBytes(), prefillTps, decodeTps, stepper.logprobs());
     }
 
     private void record(int[] ids) {

@@ -12,6 +12,24 @@ import java.util.function.BiFunction;
  * <p>A compression point, per head: observe it ({@link HeadObservation}: its keys, values and the
  * window queries), let each press of the policy narrow a {@link HeadPlan}, and have the head carry
  * the plan out. Between decoded tokens the head runs the {@link DecodeRule}s its plan brought.
+ *
+ * <p>Sliding-window layers ({@link KvShape#window(int)} > 0, Gemma 3's local layers) hold at most
+ * their window: each append frees the tokens that fell out of it (they are removed from storage,
+ * not masked; see {@link HeadCache}), so attention there is exactly attention over the last
+ * {@code window} positions. On those layers the policy applies as follows (see {@link #pressesFor(int)}):
+ * <ul>
+ *   <li>channel pruning (ThinK, keynorm, adaptive {@code think:budget=R}, whose shared budget counts
+ *       these layers' heads like any other) works as on any layer: it prunes the channels of the
+ *       window's tokens older than its own observation window, and {@code flush=N} moves generated
+ *       ones too;</li>
+ *   <li>eviction ({@link EvictionPress}: SnapKV, PyramidKV, H2O, StreamingLLM, knorm, random) is not
+ *       applied: the model's window already is the eviction there, and the cache does not track
+ *       positions of kept tokens, so a budget inside the window would make the "oldest token" of
+ *       later drops no longer the oldest position. Their plans bring no {@link DecodeRule}s there,
+ *       so H2O's attention observer never runs on these layers either;</li>
+ *   <li>q8_0 / q4_0 apply (their rows can be dropped one by one); KIVI does not, since its keys are
+ *       quantized per channel over groups of tokens that cannot lose their oldest token alone.</li>
+ * </ul>
  */
 public final class CompressedKvCache implements KvCache {
     /** Below this much attention work per layer and token, threads cost more than they save. */
@@ -37,13 +55,29 @@ public final class CompressedKvCache implements KvCache {
         this.heads = new HeadCache[shape.layers()][shape.kvHeads()];
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
-                heads[l][g] = new HeadCache(l, g, shape.headDim());
+                heads[l][g] = new HeadCache(l, g, shape.headDim(), shape.window(l));
             }
         }
         this.scale = (float) (1.0 / Math.sqrt(shape.headDim()));
         this.window = policy.window();
         this.windowQueries = new float[shape.layers()][window * shape.queryDim()];
         this.windowCount = new int[shape.layers()];
+    }
+
+    /**
+     * The presses of the policy that run on {@code layer}: all of them on ordinary layers; on a
+     * sliding-window layer, channel pruning and per-token quantization but neither eviction nor KIVI
+     * (why: see the class comment).
+     */
+    List<KvPress> pressesFor(int layer) {
+        return forLayer(policy.presses(), layer);
+    }
+
+    private List<KvPress> forLayer(List<KvPress> presses, int layer) {
+        if (shape.window(layer) == 0) {
+            return presses;
+        }
+        return presses.stream().filter(p -> p.stage() != KvPress.Stage.EVICT && !(p instanceof KiviPress)).toList();
     }
 
     public static CompressedKvCache dense(KvShape shape) {
@@ -159,7 +193,7 @@ public final class CompressedKvCache implements KvCache {
             int layer = i / shape.kvHeads();
             int g = i % shape.kvHeads();
             HeadObservation seen = observe(layer, g);
-            heads[layer][g].apply(seen, plan(seen, presses));
+            heads[layer][g].apply(seen, plan(seen, forLayer(presses, layer)));
         });
         java.util.Arrays.fill(windowCount, 0);
     }
@@ -173,7 +207,7 @@ public final class CompressedKvCache implements KvCache {
         HeadPlan[][] out = new HeadPlan[shape.layers()][shape.kvHeads()];
         int total = shape.layers() * shape.kvHeads();
         Parallel.forRange(total, i -> out[i / shape.kvHeads()][i % shape.kvHeads()]
-                = plan(observe(i / shape.kvHeads(), i % shape.kvHeads()), presses));
+                = plan(observe(i / shape.kvHeads(), i % shape.kvHeads()), forLayer(presses, i / shape.kvHeads())));
         return out;
     }
 
@@ -203,7 +237,7 @@ public final class CompressedKvCache implements KvCache {
                     // each task sets its own element; the join orders the writes before the return
                     Parallel.forRange(total, i -> {
                         HeadObservation seen = observe(i / shape.kvHeads(), i % shape.kvHeads());
-                        out.set(i, f.apply(seen, plan(seen, before)));
+                        out.set(i, f.apply(seen, plan(seen, forLayer(before, seen.layer()))));
                     });
                     return out;
                 }
@@ -265,7 +299,7 @@ public final class CompressedKvCache implements KvCache {
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
                 heads[l][g].release();
-                heads[l][g] = new HeadCache(l, g, shape.headDim());
+                heads[l][g] = new HeadCache(l, g, shape.headDim(), shape.window(l));
             }
         }
         java.util.Arrays.fill(windowCount, 0);

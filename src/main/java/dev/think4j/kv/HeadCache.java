@@ -13,11 +13,15 @@ import java.util.Set;
  * full-width tail that new tokens append to. It carries out plans ({@link HeadPlan}) at compression
  * points and the steps its {@link DecodeRule}s ask for between decoded tokens; the channels and
  * format chosen at the last compression point are remembered so flushed tokens are stored the same way.
+ * A head of a sliding-window layer ({@code window > 0}) frees its oldest tokens whenever an append
+ * takes it past the window.
  */
 final class HeadCache implements HeadStatus {
     private final int layer;
     private final int kvHead;
     private final int headDim;
+    /** Tokens kept at most (a sliding-window layer), 0 for all of them. */
+    private final int window;
     private final List<Segment<?, ?>> segments = new ArrayList<>();
     private FloatKeyBlocks tailKeys;
     private FloatRows tailValues;
@@ -30,9 +34,14 @@ final class HeadCache implements HeadStatus {
     private boolean observesAttention;
 
     HeadCache(int layer, int kvHead, int headDim) {
+        this(layer, kvHead, headDim, 0);
+    }
+
+    HeadCache(int layer, int kvHead, int headDim, int window) {
         this.layer = layer;
         this.kvHead = kvHead;
         this.headDim = headDim;
+        this.window = window;
         this.tailKeys = new FloatKeyBlocks(headDim, 16);
         this.tailValues = new FloatRows(headDim, 16);
     }
@@ -48,6 +57,12 @@ final class HeadCache implements HeadStatus {
     void append(float[] k, int kOff, float[] v, int vOff) {
         tailKeys.append(k, kOff);
         tailValues.append(v, vOff);
+        if (window > 0) {
+            int over = length() - window;
+            if (over > 0) {
+                dropOldest(over);
+            }
+        }
     }
 
     @Override
@@ -277,6 +292,23 @@ final class HeadCache implements HeadStatus {
         }
         tailKeys.removeFirst(count);
         tailValues.removeFirst(count);
+    }
+
+    /**
+     * Frees the {@code n} oldest tokens (a sliding-window layer's expired ones): shifted out of the
+     * dense tail when nothing is compressed, else removed through {@link #evict} (segments first).
+     */
+    private void dropOldest(int n) {
+        if (segments.isEmpty()) {
+            tailKeys.removeFirst(n);
+            tailValues.removeFirst(n);
+            return;
+        }
+        int[] oldest = new int[n];
+        for (int i = 0; i < n; i++) {
+            oldest[i] = i;
+        }
+        evict(oldest);
     }
 
     /** Keeps only the given tail rows (increasing indices): decode-time eviction. */

@@ -29,9 +29,12 @@ public interface KvCache {
     /** Exact bytes held by cached keys and values (with scales, zero points and index lists). */
     long bytes();
 
-    /** Bytes a dense float32 cache would hold for the same {@link #position()} tokens. */
+    /**
+     * Bytes a dense float32 cache would hold for the same {@link #position()} tokens (sliding-window
+     * layers count at most their window, which they hold with or without compression).
+     */
     default long uncompressedBytes() {
-        return position() * shape().denseBytesPerToken();
+        return shape().denseBytes(position());
     }
 
     /** Forgets everything (a new conversation) and frees what the cached tokens held. */

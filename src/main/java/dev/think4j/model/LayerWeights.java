@@ -2,7 +2,10 @@ package dev.think4j.model;
 
 import dev.think4j.tensor.FloatTensor;
 
-/** One transformer block's weights; biases and q/k norms are null when the architecture has none. */
+/**
+ * One transformer block's weights; biases, q/k norms and Gemma's post-norms (applied to the attention
+ * and FFN outputs before they join the residual) are null when the architecture has none.
+ */
 public record LayerWeights(
         float[] attnNorm,
         FloatTensor wq,
@@ -17,5 +20,7 @@ public record LayerWeights(
         float[] ffnNorm,
         FloatTensor wGate,
         FloatTensor wUp,
-        FloatTensor wDown) {
+        FloatTensor wDown,
+        float[] postAttnNorm,
+        float[] postFfnNorm) {
 }

@@ -96,16 +96,25 @@ public final class Model implements AutoCloseable {
     }
 
     public KvShape kvShape() {
-        return new KvShape(config.layers(), config.heads(), config.kvHeads(), config.headDim());
+        return new KvShape(config.layers(), config.heads(), config.kvHeads(), config.headDim(),
+                config.slidingLayers() == null ? null : config.kvWindows());
     }
 
     public CompressedKvCache newCache(KvPolicy policy) {
         return new CompressedKvCache(kvShape(), policy);
     }
 
-    /** A forward pass with its own activation buffers (one per concurrent sequence). */
+    /** A forward pass with its own activation buffers (one per concurrent sequence), for the model's trained context. */
     public Transformer newTransformer(int chunkSize) {
         return new Transformer(config, weights, chunkSize);
+    }
+
+    /**
+     * A forward pass for sequences of up to {@code contextLength} tokens: as in llama.cpp, a model with
+     * LongRoPE factors (phi3) uses its long set when the context exceeds the original training context.
+     */
+    public Transformer newTransformer(int chunkSize, int contextLength) {
+        return new Transformer(config, weights, chunkSize, contextLength);
     }
 
     @Override

@@ -7,10 +7,19 @@ import java.util.Set;
 /**
  * Hyper-parameters of a Llama-family model, read from GGUF metadata with llama.cpp's defaults.
  *
- * @param ropeNeox     true when RoPE rotates pairs (i, i + rotDim/2) (qwen2, qwen3), false for
+ * @param ropeNeox     true when RoPE rotates pairs (i, i + rotDim/2) (qwen2, qwen3, phi3), false for
  *                     adjacent pairs (2i, 2i+1) as llama GGUF files expect after conversion
  * @param ropeDim      number of leading channels of a head that RoPE rotates
  * @param ropeScale    linear position scaling (positions are divided by it), 1 when absent
+ * @param slidingWindow  keys a sliding-window layer's query sees, itself included (llama.cpp's n_swa:
+ *                       position p attends to p - slidingWindow + 1 .. p); 0 when no layer slides
+ * @param slidingLayers  per layer, true when it attends only within {@code slidingWindow}; null when none does
+ * @param ropeThetaLocal RoPE base of sliding-window layers (Gemma 3: 10000, while global layers use
+ *                       {@code ropeTheta}); sliding layers ignore {@code ropeScale}
+ * @param queryScale     factor on queries so that the cache's 1/sqrt(headDim) yields the model's own
+ *                       attention scale (Gemma 3 27B scales by 1/sqrt(dim/heads)); 1 for most models
+ * @param gemma          Gemma 3 block: embeddings scaled by sqrt(dim), post-attention and post-FFN
+ *                       norms, GeGLU (tanh GELU) feed-forward
  */
 public record ModelConfig(
         String architecture,
@@ -28,9 +37,16 @@ public record ModelConfig(
         boolean ropeNeox,
         float ropeScale,
         boolean qkvBias,
-        boolean qkNorm) {
+        boolean qkNorm,
+        int slidingWindow,
+        boolean[] slidingLayers,
+        float ropeThetaLocal,
+        float queryScale,
+        boolean gemma) {
 
-    public static final Set<String> ARCHITECTURES = Set.of("llama", "qwen2", "qwen3");
+    public static final Set<String> ARCHITECTURES = Set.of("llama", "qwen2", "qwen3", "phi3", "smollm3", "gemma3");
+    /** Gemma 3's period of layer kinds: five sliding-window layers, then one global (llama.cpp's swa pattern 6). */
+    public static final int GEMMA3_SWA_PERIOD = 6;
     /**
      * Bound on widths (embedding, FFN, heads x head size): far above any real model, low enough
      * that products of widths and chunk sizes cannot overflow an int.
@@ -64,7 +80,7 @@ public record ModelConfig(
         String arch = gguf.getString("general.architecture");
         if (!ARCHITECTURES.contains(arch)) {
             throw new Think4jException(gguf.path() + ": unsupported architecture '" + GgufFile.printable(arch) + "'"
-                    + " (supported: llama, qwen2, qwen3)");
+                    + " (supported: " + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES)) + ")");
         }
         Keys k = new Keys(gguf, arch);
         int dim = k.size("embedding_length", null, 1, MAX_WIDTH);
@@ -97,12 +113,49 @@ public record ModelConfig(
         String scalingType = gguf.getString(arch + ".rope.scaling.type", "none");
         if (scalingType.equals("linear")) {
             ropeScale = k.positive("rope.scaling.factor", 1f);
-        } else if (!scalingType.equals("none") && !scalingType.equals("llama3")) {
-            throw new Think4jException(gguf.path() + ": unsupported rope scaling type '" + GgufFile.printable(scalingType) + "' (supported: none, linear, llama3)");
+        } else if (!scalingType.equals("none") && !scalingType.equals("llama3") && !scalingType.equals("longrope")) {
+            throw new Think4jException(gguf.path() + ": unsupported rope scaling type '" + GgufFile.printable(scalingType)
+                    + "' (supported: none, linear, llama3, longrope)");
         }
-        boolean neox = !arch.equals("llama");
+        // llama.cpp's rope types: llama-style files (llama, smollm3) rotate adjacent pairs, the rest halves
+        boolean neox = !arch.equals("llama") && !arch.equals("smollm3");
+        boolean gemma = arch.equals("gemma3");
+        int window = 0;
+        boolean[] sliding = null;
+        float localTheta = theta;
+        float queryScale = 1f;
+        if (gemma) {
+            // llama.cpp: no (or a zero) sliding_window key means every layer is global
+            window = k.size("attention.sliding_window", 0, 0, Integer.MAX_VALUE);
+            if (window > 0) {
+                sliding = new boolean[layers];
+                for (int l = 0; l < layers; l++) {
+                    sliding[l] = l % GEMMA3_SWA_PERIOD < GEMMA3_SWA_PERIOD - 1;
+                }
+                localTheta = k.positive("rope.freq_base_swa", 10000f);
+            }
+            if (layers == 62) {
+                // llama.cpp's 27B rule (gemma_pytorch query_pre_attn_scalar = dim / heads)
+                queryScale = (float) (Math.sqrt(headDim) / Math.sqrt((double) (dim / heads)));
+            }
+        }
         return new ModelConfig(arch, dim, hidden, layers, heads, kvHeads, headDim, vocabSize, ctx, eps, theta,
-                ropeDim, neox, ropeScale, arch.equals("qwen2"), arch.equals("qwen3"));
+                ropeDim, neox, ropeScale, arch.equals("qwen2"), arch.equals("qwen3") || gemma, window, sliding,
+                localTheta, queryScale, gemma);
+    }
+
+    /** True when layer {@code l} attends only to the last {@link #slidingWindow()} positions. */
+    public boolean sliding(int l) {
+        return slidingLayers != null && slidingLayers[l];
+    }
+
+    /** Per layer, the tokens its KV cache needs to hold (0 = all of them): the window on sliding layers. */
+    public int[] kvWindows() {
+        int[] w = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            w[l] = sliding(l) ? slidingWindow : 0;
+        }
+        return w;
     }
 
     /** Typed, range-checked reads of {@code <arch>.*} keys with errors that name the key and the file. */
@@ -134,6 +187,14 @@ public record ModelConfig(
         Think4jException error(String message) {
             return new Think4jException(gguf.path() + ": " + message);
         }
+    }
+
+    /**
+     * Whether layer {@code layer} applies RoPE. SmolLM3 leaves it out of every fourth layer (NoPE);
+     * llama.cpp fixes that step at 4 (there is no GGUF key for it), and so does this.
+     */
+    public boolean ropeInLayer(int layer) {
+        return !architecture.equals("smollm3") || (layer + 1) % 4 != 0;
     }
 
     public int queryDim() {

@@ -6,11 +6,19 @@ import java.util.Map;
 
 /**
  * The hyper-parameters of a real model, for synthetic random-weight GGUF files of the same shape
- * (benchmarks and tests). {@code llama3RopeScaling} adds Llama 3.1/3.2's rope_freqs table.
+ * (benchmarks and tests). {@code llama3RopeScaling} adds Llama 3.1/3.2's rope_freqs table;
+ * {@code slidingWindow} is Gemma 3's window of its sliding layers (0 elsewhere).
  */
 public record ModelShape(String name, String architecture, int dim, int layers, int heads, int kvHeads, int headDim,
                          int hiddenDim, int vocab, int contextLength, float ropeTheta, boolean tiedOutput,
-                         boolean llama3RopeScaling, float rmsEps) {
+                         boolean llama3RopeScaling, float rmsEps, int slidingWindow) {
+
+    public ModelShape(String name, String architecture, int dim, int layers, int heads, int kvHeads, int headDim,
+                      int hiddenDim, int vocab, int contextLength, float ropeTheta, boolean tiedOutput,
+                      boolean llama3RopeScaling, float rmsEps) {
+        this(name, architecture, dim, layers, heads, kvHeads, headDim, hiddenDim, vocab, contextLength, ropeTheta, tiedOutput,
+                llama3RopeScaling, rmsEps, 0);
+    }
 
     public static final Map<String, ModelShape> PRESETS = presets();
 
@@ -21,12 +29,28 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         add(m, new ModelShape("llama-3-8b", "llama", 4096, 32, 32, 8, 128, 14336, 128256, 8192, 500000f, false, false, 1e-5f));
         add(m, new ModelShape("mistral-7b", "llama", 4096, 32, 32, 8, 128, 14336, 32000, 32768, 1000000f, false, false, 1e-5f));
         add(m, new ModelShape("qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 64, 4864, 151936, 32768, 1000000f, true, false, 1e-6f));
+        add(m, new ModelShape("smollm3-3b", "smollm3", 2048, 36, 16, 4, 128, 11008, 128256, 65536, 5000000f, true, false, 1e-6f));
         add(m, new ModelShape("qwen3-0.6b", "qwen3", 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1000000f, true, false, 1e-6f));
         // the 1B's attention geometry (head dim 64, 4 query heads per KV head) in a model small enough
         // to generate 32K tokens in minutes: long-context memory runs
         add(m, new ModelShape("mini-hd64", "llama", 512, 4, 8, 2, 64, 1536, 32000, 32768, 500000f, true, false, 1e-5f));
         add(m, new ModelShape("tiny", "llama", 64, 2, 4, 2, 16, 128, 512, 1024, 10000f, false, false, 1e-5f));
         add(m, new ModelShape("tiny-qwen3", "qwen3", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
+        // reference-test shapes (F32 files of a few hundred KB compared with llama.cpp): Llama 3.1's
+        // rope_freqs table (head dim 16 at base 5e5 puts one frequency in the smoothed band and three
+        // in the scaled one), and Mistral's geometry scaled down (4 query heads per KV head, base 1e6)
+        add(m, new ModelShape("tiny-llama31", "llama", 64, 2, 4, 2, 16, 128, 512, 131072, 500000f, true, true, 1e-5f));
+        add(m, new ModelShape("tiny-mistral", "llama", 128, 2, 8, 2, 16, 256, 512, 32768, 1000000f, false, false, 1e-5f));
+        add(m, new ModelShape("gemma-3-1b", "gemma3", 1152, 26, 4, 1, 256, 6912, 262144, 32768, 1000000f, true, false, 1e-6f, 512));
+        // six layers = five sliding (window 64) and one global, so sequences of a few hundred tokens
+        // exercise both kinds of layer and both RoPE bases
+        add(m, new ModelShape("tiny-gemma3", "gemma3", 128, 6, 4, 2, 32, 256, 512, 2048, 1000000f, true, false, 1e-6f, 64));
+        // Phi-3 (fused QKV and gate-up, LongRoPE with its original context at 512) and SmolLM3
+        // (four layers, so that the fourth runs without RoPE). Not "tiny-phi3": llama.cpp gives a model
+        // whose general.name holds "phi3" Phi-3's token attributes, which fails on a vocabulary
+        // without <|endoftext|> such as the bundled one
+        add(m, new ModelShape("tiny-phi", "phi3", 64, 2, 4, 2, 16, 128, 512, 16384, 10000f, false, false, 1e-5f));
+        add(m, new ModelShape("tiny-smollm3", "smollm3", 64, 4, 4, 2, 16, 128, 512, 65536, 5000000f, true, false, 1e-6f));
         add(m, new ModelShape("tiny-qwen2", "qwen2", 64, 2, 4, 2, 16, 128, 512, 1024, 1000000f, true, false, 1e-6f));
         return Map.copyOf(m);
     }
@@ -54,12 +78,18 @@ public record ModelShape(String name, String architecture, int dim, int layers, 
         if (architecture.equals("qwen3")) {
             perLayer += 2L * headDim;
         }
+        if (architecture.equals("gemma3")) {
+            perLayer += 2L * headDim + 2L * dim;
+        }
         long total = (long) vocab * dim + layers * perLayer + dim;
         if (!tiedOutput) {
             total += (long) vocab * dim;
         }
         if (llama3RopeScaling) {
             total += headDim / 2;
+        }
+        if (architecture.equals("phi3")) {
+            total += headDim; // short and long LongRoPE factors, headDim / 2 each
         }
         return total;
     }

@@ -16,7 +16,7 @@ import java.util.stream.IntStream;
 /**
  * Random-weight GGUF files of a real model's shape, with llama.cpp's tensor names and metadata keys
  * and a working tokenizer (the bundled stories260K vocabulary padded with unused tokens to the
- * shape's vocabulary size). Weights are N(0, 0.02), norms near 1; every tensor is drawn from its own
+ * shape's vocabulary size). Weights are N(0, std) (0.02 by default), norms near 1; every tensor is drawn from its own
  * seeded generator, in parallel row blocks, and streamed to disk.
  */
 public final class SyntheticModel {
@@ -25,7 +25,24 @@ public final class SyntheticModel {
     private SyntheticModel() {
     }
 
+    /** The standard deviation of weight matrices in {@link #write(ModelShape, GgmlType, Path, long, Path, Consumer)}. */
+    public static final double DEFAULT_STD = 0.02;
+
     public static void write(ModelShape s, GgmlType type, Path out, long seed, Path vocabularySource, Consumer<String> progress) {
+        write(s, type, out, seed, DEFAULT_STD, vocabularySource, progress);
+    }
+
+    /**
+     * As {@link #write(ModelShape, GgmlType, Path, long, Path, Consumer)} with matrices drawn from
+     * N(0, std). At the default 0.02 a small model's attention is nearly uniform and its logits nearly
+     * flat, so top-k log-probs are near-ties everywhere; about 0.25 gives peaked attention and logits,
+     * which reference comparisons need (a wrong position or a wrong channel then moves the result).
+     */
+    public static void write(ModelShape s, GgmlType type, Path out, long seed, double std, Path vocabularySource,
+                             Consumer<String> progress) {
+        if (!(std > 0) || !Double.isFinite(std)) {
+            throw new Think4jException("weight standard deviation must be a finite number > 0, got " + std);
+        }
         if (!List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
                 GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
                 GgmlType.IQ4_NL, GgmlType.IQ4_XS).contains(type)) {
@@ -47,11 +64,21 @@ public final class SyntheticModel {
         w.putUInt32(a + ".rope.dimension_count", s.headDim());
         w.putFloat32(a + ".rope.freq_base", s.ropeTheta());
         w.putFloat32(a + ".attention.layer_norm_rms_epsilon", s.rmsEps());
+        if (s.slidingWindow() > 0) {
+            w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());
+        }
+        boolean phi3 = a.equals("phi3");
+        if (phi3) {
+            // Phi-3's LongRoPE as its converter writes it: the original context (here a 32nd of the
+            // trained one, Phi-3-mini-128k's ratio) and the attention factor that goes with it
+            w.putUInt32(a + ".rope.scaling.original_context_length", phi3OriginalContext(s));
+            w.putFloat32(a + ".rope.scaling.attn_factor", phi3AttnFactor(s));
+        }
         putTokenizer(w, s.vocab(), vocabularySource);
 
         long seedBase = seed;
         java.util.function.BiConsumer<String, long[]> matrix = (name, shape) -> w.addTensor(name, shape, blockFriendly(type, shape[0]),
-                sink -> writeRandom(sink, blockFriendly(type, shape[0]), (int) shape[0], (int) shape[1], 0.02, seedBase + name.hashCode()));
+                sink -> writeRandom(sink, blockFriendly(type, shape[0]), (int) shape[0], (int) shape[1], std, seedBase + name.hashCode()));
         java.util.function.BiConsumer<String, Integer> norm = (name, n) -> w.addTensor(name, new long[] {n}, GgmlType.F32,
                 sink -> writeRandom(sink, GgmlType.F32, n, 1, -1, seedBase + name.hashCode()));
         matrix.accept("token_embd.weight", new long[] {s.dim(), s.vocab()});
@@ -59,28 +86,46 @@ public final class SyntheticModel {
             w.addTensor("rope_freqs.weight", new long[] {s.headDim() / 2}, GgmlType.F32,
                     Quantizer.quantize(GgmlType.F32, llama3FreqFactors(s.headDim(), s.ropeTheta(), 32f, 1f, 4f, 8192)));
         }
+        if (phi3) {
+            float[][] factors = phi3RopeFactors(s.headDim());
+            w.addTensor("rope_factors_short.weight", new long[] {s.headDim() / 2}, GgmlType.F32, Quantizer.quantize(GgmlType.F32, factors[0]));
+            w.addTensor("rope_factors_long.weight", new long[] {s.headDim() / 2}, GgmlType.F32, Quantizer.quantize(GgmlType.F32, factors[1]));
+        }
         int qd = s.heads() * s.headDim();
         int kvd = s.kvHeads() * s.headDim();
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
             norm.accept(p + "attn_norm.weight", s.dim());
-            matrix.accept(p + "attn_q.weight", new long[] {s.dim(), qd});
-            matrix.accept(p + "attn_k.weight", new long[] {s.dim(), kvd});
-            matrix.accept(p + "attn_v.weight", new long[] {s.dim(), kvd});
+            if (phi3) {
+                matrix.accept(p + "attn_qkv.weight", new long[] {s.dim(), qd + 2L * kvd});
+            } else {
+                matrix.accept(p + "attn_q.weight", new long[] {s.dim(), qd});
+                matrix.accept(p + "attn_k.weight", new long[] {s.dim(), kvd});
+                matrix.accept(p + "attn_v.weight", new long[] {s.dim(), kvd});
+            }
             matrix.accept(p + "attn_output.weight", new long[] {qd, s.dim()});
             if (a.equals("qwen2")) {
                 for (String b : new String[] {"attn_q.bias", "attn_k.bias", "attn_v.bias"}) {
                     int n = b.startsWith("attn_q") ? qd : kvd;
-                    w.addTensor(p + b, new long[] {n}, GgmlType.F32, sink -> writeRandom(sink, GgmlType.F32, n, 1, 0.02, seedBase + (p + b).hashCode()));
+                    w.addTensor(p + b, new long[] {n}, GgmlType.F32, sink -> writeRandom(sink, GgmlType.F32, n, 1, std, seedBase + (p + b).hashCode()));
                 }
             }
-            if (a.equals("qwen3")) {
+            if (a.equals("qwen3") || a.equals("gemma3")) {
                 norm.accept(p + "attn_q_norm.weight", s.headDim());
                 norm.accept(p + "attn_k_norm.weight", s.headDim());
             }
+            if (a.equals("gemma3")) {
+                // Gemma's GGUF norms already hold 1 + w (the converter adds the 1), as these do
+                norm.accept(p + "post_attention_norm.weight", s.dim());
+                norm.accept(p + "post_ffw_norm.weight", s.dim());
+            }
             norm.accept(p + "ffn_norm.weight", s.dim());
-            matrix.accept(p + "ffn_gate.weight", new long[] {s.dim(), s.hiddenDim()});
-            matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), s.hiddenDim()});
+            if (phi3) {
+                matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), 2L * s.hiddenDim()}); // gate rows, then up rows
+            } else {
+                matrix.accept(p + "ffn_gate.weight", new long[] {s.dim(), s.hiddenDim()});
+                matrix.accept(p + "ffn_up.weight", new long[] {s.dim(), s.hiddenDim()});
+            }
             matrix.accept(p + "ffn_down.weight", new long[] {s.hiddenDim(), s.dim()});
         }
         norm.accept("output_norm.weight", s.dim());
@@ -119,6 +164,31 @@ public final class SyntheticModel {
                 sink.write(p);
             }
         }
+    }
+
+    static int phi3OriginalContext(ModelShape s) {
+        return Math.max(1, s.contextLength() / 32);
+    }
+
+    /** Phi-3's LongRoPE attention factor, sqrt(1 + ln(scale) / ln(original context)). */
+    static float phi3AttnFactor(ModelShape s) {
+        double scale = (double) s.contextLength() / phi3OriginalContext(s);
+        return scale <= 1 ? 1f : (float) Math.sqrt(1 + Math.log(scale) / Math.log(phi3OriginalContext(s)));
+    }
+
+    /**
+     * Short and long LongRoPE divisors shaped like Phi-3's: the short set near 1, the long set rising
+     * from 1 at the highest frequency to about 30 at the lowest.
+     */
+    static float[][] phi3RopeFactors(int headDim) {
+        int n = headDim / 2;
+        float[][] f = new float[2][n];
+        for (int i = 0; i < n; i++) {
+            double x = n == 1 ? 1 : (double) i / (n - 1);
+            f[0][i] = (float) (1 + 0.1 * x);
+            f[1][i] = (float) (1 + 29 * x * x);
+        }
+        return f;
     }
 
     /** Llama 3.1's per-frequency divisors (rope_freqs) from its scaling parameters. */

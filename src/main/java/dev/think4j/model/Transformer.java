@@ -5,7 +5,9 @@ import dev.think4j.tensor.FloatTensor;
 import dev.think4j.tensor.Parallel;
 
 /**
- * The Llama-family forward pass (llama, qwen2, qwen3). Tokens go through in chunks: every matrix
+ * The Llama-family forward pass (llama, qwen2, qwen3, phi3, smollm3, gemma3). Gemma 3 differs only by small hooks:
+ * scaled embeddings, norms on the attention and FFN outputs, GeGLU, and sliding-window layers with
+ * their own RoPE base (the window itself is the cache's business, see {@code KvShape#windows()}). Tokens go through in chunks: every matrix
  * product runs once per chunk (rows reused across the chunk's tokens), attention runs token by token
  * against the {@link KvCache}, which is the only place keys and values live.
  */
@@ -26,8 +28,20 @@ public final class Transformer {
     private final float[] cos;
     private final float[] sin;
     private final double[] invFreq;
+    /** Sliding-window layers' frequencies (Gemma 3: base 10000, no scaling); null when no layer slides. */
+    private final double[] invFreqLocal;
+    /** Per layer, the frequencies its RoPE uses (invFreq or invFreqLocal), null where a layer has no RoPE. */
+    private final double[][] layerFreqs;
+    /** Per layer, the position divisor of its RoPE (linear scaling; 1 on sliding layers). */
+    private final float[] layerRopeScale;
+    private final float ropeAttnFactor;
 
     public Transformer(ModelConfig config, Weights weights, int chunkSize) {
+        this(config, weights, chunkSize, config.contextLength());
+    }
+
+    /** {@code contextLength} picks the RoPE frequency factors where a model has several sets (see {@link Weights#ropeFactors}). */
+    public Transformer(ModelConfig config, Weights weights, int chunkSize, int contextLength) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be >= 1");
         }
@@ -45,12 +59,29 @@ public final class Transformer {
         cos = new float[c.ropeDim() / 2];
         sin = new float[c.ropeDim() / 2];
         invFreq = new double[c.ropeDim() / 2];
+        ropeAttnFactor = weights.ropeAttnFactor();
+        float[] factors = weights.ropeFactors(contextLength);
         for (int i = 0; i < invFreq.length; i++) {
             double f = Math.pow(c.ropeTheta(), -2.0 * i / c.ropeDim());
-            if (weights.ropeFreqFactors() != null) {
-                f /= weights.ropeFreqFactors()[i];
+            if (factors != null) {
+                f /= factors[i];
             }
             invFreq[i] = f;
+        }
+        if (c.slidingLayers() != null) {
+            invFreqLocal = new double[c.ropeDim() / 2];
+            for (int i = 0; i < invFreqLocal.length; i++) {
+                invFreqLocal[i] = Math.pow(c.ropeThetaLocal(), -2.0 * i / c.ropeDim());
+            }
+        } else {
+            invFreqLocal = null;
+        }
+        layerFreqs = new double[c.layers()][];
+        layerRopeScale = new float[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            boolean local = c.sliding(l);
+            layerFreqs[l] = !c.ropeInLayer(l) ? null : local ? invFreqLocal : invFreq;
+            layerRopeScale[l] = local ? 1f : c.ropeScale();
         }
     }
 
@@ -140,6 +171,12 @@ public final class Transformer {
                 throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + c.vocabSize());
             }
             w.tokenEmbedding().dequantize((long) token * dim, x, t * dim, dim);
+            if (c.gemma()) {
+                float scale = (float) Math.sqrt(dim);
+                for (int i = t * dim; i < (t + 1) * dim; i++) {
+                    x[i] *= scale;
+                }
+            }
         }
     }
 
@@ -172,27 +209,56 @@ public final class Transformer {
                         rmsnorm(k, t * kvd + h * hd, k, t * kvd + h * hd, lw.kNorm(), hd);
                     }
                 }
-                ropeAngles(positions[t]);
-                for (int h = 0; h < c.heads(); h++) {
-                    rope(q, t * qd + h * hd);
+                double[] freqs = layerFreqs[l];
+                if (freqs != null) {
+                    ropeAngles(positions[t], freqs, layerRopeScale[l]);
+                    for (int h = 0; h < c.heads(); h++) {
+                        rope(q, t * qd + h * hd);
+                    }
+                    for (int h = 0; h < c.kvHeads(); h++) {
+                        rope(k, t * kvd + h * hd);
+                    }
                 }
-                for (int h = 0; h < c.kvHeads(); h++) {
-                    rope(k, t * kvd + h * hd);
+                if (c.queryScale() != 1f) {
+                    for (int i = t * qd; i < (t + 1) * qd; i++) {
+                        q[i] *= c.queryScale();
+                    }
                 }
-                caches[t].append(l, k, t * kvd, v, t * kvd);
-                caches[t].attend(l, q, t * qd, att, t * qd);
+                if (!rowwise) {
+                    caches[t].append(l, k, t * kvd, v, t * kvd);
+                    caches[t].attend(l, q, t * qd, att, t * qd);
+                }
+            }
+            if (rowwise) {
+                // a batch's rows belong to different caches: their attention runs in parallel
+                attendBatch(l, m, caches);
             }
             mul(lw.wo(), rowwise, att, xb, m, dim, qd);
+            postNorm(xb, lw.postAttnNorm(), m);
             addInPlace(x, xb, m * dim);
             for (int t = 0; t < m; t++) {
                 rmsnorm(xb, t * dim, x, t * dim, lw.ffnNorm(), dim);
             }
             mul(lw.wGate(), rowwise, xb, hGate, m, hidden, dim);
             mul(lw.wUp(), rowwise, xb, hUp, m, hidden, dim);
-            swiglu(m * hidden);
+            gatedActivation(m * hidden);
             mul(lw.wDown(), rowwise, hGate, xb, m, dim, hidden);
+            postNorm(xb, lw.postFfnNorm(), m);
             addInPlace(x, xb, m * dim);
         }
+    }
+
+    private void attendBatch(int l, int m, KvCache[] caches) {
+        int qd = c.queryDim();
+        int kvd = c.kvDim();
+        long work = 0;
+        for (int t = 0; t < m; t++) {
+            work += (long) qd * (caches[t].position() + 1);
+        }
+        Parallel.forRange(m, work, t -> {
+            caches[t].append(l, k, t * kvd, v, t * kvd);
+            caches[t].attend(l, q, t * qd, att, t * qd);
+        });
     }
 
     private static void mul(FloatTensor w, boolean rowwise, float[] x, float[] out, int n, int rows, int cols) {
@@ -203,25 +269,43 @@ public final class Transformer {
         }
     }
 
-    /** hGate = silu(hGate) * hUp, split over threads when large. */
-    private void swiglu(int total) {
+    /** Gemma's post-norms: the block output is normalised before it joins the residual. */
+    private void postNorm(float[] rows, float[] weight, int m) {
+        if (weight != null) {
+            for (int t = 0; t < m; t++) {
+                rmsnorm(rows, t * c.dim(), rows, t * c.dim(), weight, c.dim());
+            }
+        }
+    }
+
+    /**
+     * hGate = act(hGate) * hUp with SiLU (SwiGLU) or, for Gemma, GELU in ggml's tanh approximation
+     * (GeGLU); split over threads when large.
+     */
+    private void gatedActivation(int total) {
         int parts = total >= 1 << 14 ? Parallel.threads() : 1;
+        boolean gelu = c.gemma();
         Parallel.forRange(parts, part -> {
             int lo = (int) ((long) total * part / parts);
             int hi = (int) ((long) total * (part + 1) / parts);
             for (int i = lo; i < hi; i++) {
                 float g = hGate[i];
-                hGate[i] = g / (1f + (float) Math.exp(-g)) * hUp[i];
+                hGate[i] = (gelu ? gelu(g) : g / (1f + (float) Math.exp(-g))) * hUp[i];
             }
         });
     }
 
-    private void ropeAngles(int pos) {
-        double p = pos / (double) c.ropeScale();
-        for (int i = 0; i < invFreq.length; i++) {
-            double a = p * invFreq[i];
-            cos[i] = (float) Math.cos(a);
-            sin[i] = (float) Math.sin(a);
+    /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as ggml computes GELU. */
+    static float gelu(float x) {
+        return 0.5f * x * (1f + (float) Math.tanh(0.7978845608028654 * x * (1 + 0.044715 * x * x)));
+    }
+
+    private void ropeAngles(int pos, double[] freqs, float scale) {
+        double p = pos / (double) scale;
+        for (int i = 0; i < freqs.length; i++) {
+            double a = p * freqs[i];
+            cos[i] = (float) Math.cos(a) * ropeAttnFactor;
+            sin[i] = (float) Math.sin(a) * ropeAttnFactor;
         }
     }
 

@@ -2,11 +2,14 @@ package dev.think4j.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.think4j.generate.TokenLogprobs;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -55,10 +58,11 @@ final class GenerationEndpoint {
             String id = (kind == Kind.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
             long created = System.currentTimeMillis() / 1000;
             try {
+                boolean logprobs = request.logprobs() >= 0;
                 if (request.stream()) {
-                    stream(ctx, handle, id, created, request.includeUsage());
+                    stream(ctx, handle, id, created, request.includeUsage(), logprobs);
                 } else {
-                    whole(ctx, handle, id, created);
+                    whole(ctx, handle, id, created, logprobs);
                 }
             } finally {
                 // Whatever ended this handler (done, write failure, interrupt), the sequence must not outlive it.
@@ -69,9 +73,11 @@ final class GenerationEndpoint {
         }
     }
 
-    private void whole(Context ctx, SequenceHandle handle, String id, long created) throws InterruptedException {
+    private void whole(Context ctx, SequenceHandle handle, String id, long created, boolean logprobs)
+            throws InterruptedException {
         ClientProbe probe = ClientProbe.of(ctx.req(), ctx.res());
         StringBuilder text = new StringBuilder();
+        List<TokenLogprobs> tokens = new ArrayList<>();
         long nextProbe = System.nanoTime() + POLL_MILLIS * 1_000_000;
         try {
             while (true) {
@@ -79,14 +85,19 @@ final class GenerationEndpoint {
                 switch (e) {
                     case null -> {
                     }
-                    case SequenceHandle.Text t -> text.append(t.text());
+                    case SequenceHandle.Text t -> {
+                        text.append(t.text());
+                        tokens.addAll(t.logprobs());
+                    }
                     case SequenceHandle.Failed f -> {
                         write(ctx, f.error().status(), responses.error(f.error()), f.error().retryAfterSeconds());
                         return;
                     }
                     case SequenceHandle.Finished f -> {
-                        ObjectNode body = kind == Kind.CHAT ? responses.chat(id, created, text.toString(), f)
-                                : responses.completion(id, created, text.toString(), f);
+                        ObjectNode lp = !logprobs ? null : kind == Kind.CHAT ? responses.logprobs().chat(tokens)
+                                : responses.logprobs().completion().next(tokens);
+                        ObjectNode body = kind == Kind.CHAT ? responses.chat(id, created, text.toString(), f, lp)
+                                : responses.completion(id, created, text.toString(), f, lp);
                         write(ctx, 200, body, 0);
                         return;
                     }
@@ -123,8 +134,9 @@ final class GenerationEndpoint {
         out.close();
     }
 
-    private void stream(Context ctx, SequenceHandle handle, String id, long created, boolean includeUsage)
-            throws InterruptedException {
+    private void stream(Context ctx, SequenceHandle handle, String id, long created, boolean includeUsage,
+                        boolean logprobs) throws InterruptedException {
+        LogprobsJson.Completion offsets = logprobs && kind == Kind.COMPLETION ? responses.logprobs().completion() : null;
         ctx.status(200);
         HttpServletResponse res = ctx.res();
         res.setStatus(200);
@@ -149,8 +161,11 @@ final class GenerationEndpoint {
                         }
                     }
                     case SequenceHandle.Text t -> {
-                        send(out, kind == Kind.CHAT ? responses.chatChunk(id, created, null, t.text(), null)
-                                : responses.completionChunk(id, created, t.text(), null));
+                        // each chunk carries the log-probs of the tokens sampled since the previous one
+                        ObjectNode lp = !logprobs ? null : kind == Kind.CHAT ? responses.logprobs().chat(t.logprobs())
+                                : offsets.next(t.logprobs());
+                        send(out, kind == Kind.CHAT ? responses.chatChunk(id, created, null, t.text(), null, lp)
+                                : responses.completionChunk(id, created, t.text(), null, lp));
                         lastWrite = System.nanoTime();
                     }
                     case SequenceHandle.Failed f -> {

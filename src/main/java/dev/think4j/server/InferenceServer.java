@@ -41,7 +41,7 @@ public final class InferenceServer implements AutoCloseable {
         this.metrics = new Metrics(config.kvBudget());
         this.scheduler = new Scheduler(model, tokenizer, config.kvBudget(), config.maxBatch(), config.maxQueue(),
                 config.contextLength(), config.prefixEntries(), config.prefillChunk(), metrics);
-        this.responses = new ResponseJson(json, config.modelId());
+        this.responses = new ResponseJson(json, config.modelId(), tokenizer);
         RequestParser parser = new RequestParser(json, config.modelId(), layers);
         PromptEncoder encoder = new PromptEncoder(tokenizer, format, config.contextLength(), config.kvSpec());
         GenerationEndpoint completions = new GenerationEndpoint(GenerationEndpoint.Kind.COMPLETION, parser, encoder,

@@ -27,6 +27,15 @@ public final class Metrics {
     private volatile int queued;
     private volatile int peakActive;
     private final long kvBudget;
+    /** Percentiles reported for latencies. */
+    static final double[] QUANTILES = {0.5, 0.9, 0.99};
+    private final LatencyWindow firstToken = new LatencyWindow(4096);
+    private final LatencyWindow interToken = new LatencyWindow(65536);
+    /** Per batch size (last slot: that size and more): decode steps and their nanoseconds. */
+    private final long[] decodeSteps = new long[257];
+    private final long[] decodeNanos = new long[257];
+    private final AtomicLong prefillNanos = new AtomicLong();
+    private final AtomicLong prefillFed = new AtomicLong();
 
     public Metrics(long kvBudget) {
         this.kvBudget = kvBudget;
@@ -79,6 +88,82 @@ public final class Metrics {
             }
             return sum / (RATE_WINDOW_NANOS / 1e9);
         }
+    }
+
+    /** A sequence's first token, {@code nanos} after its request was queued. */
+    void firstToken(long nanos) {
+        firstToken.add(nanos / 1e9);
+    }
+
+    /** Time between two tokens of one sequence. */
+    void interToken(long nanos) {
+        interToken.add(nanos / 1e9);
+    }
+
+    /** One batched decode forward of {@code batch} sequences. */
+    void decodeStep(int batch, long nanos) {
+        synchronized (decodeSteps) {
+            int i = Math.min(batch, decodeSteps.length - 1);
+            decodeSteps[i]++;
+            decodeNanos[i] += nanos;
+        }
+    }
+
+    /** One prefill forward of {@code tokens} prompt tokens. */
+    void prefilled(int tokens, long nanos) {
+        prefillFed.addAndGet(tokens);
+        prefillNanos.addAndGet(nanos);
+    }
+
+    /** p50, p90, p99 of the time to first token over the recent window, in seconds (NaN before any). */
+    public double[] timeToFirstToken() {
+        return firstToken.quantiles(QUANTILES);
+    }
+
+    /** p50, p90, p99 of the time between a sequence's tokens over the recent window, in seconds. */
+    public double[] interTokenLatency() {
+        return interToken.quantiles(QUANTILES);
+    }
+
+    public long firstTokens() {
+        return firstToken.count();
+    }
+
+    public long interTokens() {
+        return interToken.count();
+    }
+
+    /** Decode steps that ran exactly {@code batch} sequences (the last size counts all larger ones too). */
+    public long decodeSteps(int batch) {
+        synchronized (decodeSteps) {
+            return decodeSteps[Math.min(batch, decodeSteps.length - 1)];
+        }
+    }
+
+    /** Seconds spent in decode forwards of exactly {@code batch} sequences. */
+    public double decodeSeconds(int batch) {
+        synchronized (decodeSteps) {
+            return decodeNanos[Math.min(batch, decodeSteps.length - 1)] / 1e9;
+        }
+    }
+
+    /** Seconds spent in decode forwards of any batch size. */
+    public double decodeSeconds() {
+        synchronized (decodeSteps) {
+            long s = 0;
+            for (long n : decodeNanos) {
+                s += n;
+            }
+            return s / 1e9;
+        }
+    }
+
+    public double prefillSeconds() {
+        return prefillNanos.get() / 1e9;
+    }
+
+    public long prefillTokens() {
+        return prefillFed.get();
     }
 
     void sequenceFailed() {
@@ -165,6 +250,13 @@ public final class Metrics {
         counter(sb, "think4j_prefix_reused_tokens_total", "Prompt tokens served from a cached prefix", prefixReusedTokens.get());
         counter(sb, "think4j_prefix_hits_total", "Requests that reused a cached prefix", prefixHits.get());
         counter(sb, "think4j_sequence_failures_total", "Sequences ended by a server-side failure", sequenceFailures.get());
+        summary(sb, "think4j_time_to_first_token_seconds",
+                "Time from a request's arrival to its first generated token (quantiles over the last 4096 requests)", firstToken);
+        summary(sb, "think4j_inter_token_latency_seconds",
+                "Time between consecutive generated tokens of one sequence (quantiles over the last 65536)", interToken);
+        counter(sb, "think4j_decode_seconds_total", "Seconds spent in batched decode forwards", decodeSeconds());
+        counter(sb, "think4j_prefill_seconds_total", "Seconds spent in prefill forwards", prefillSeconds());
+        counter(sb, "think4j_prefill_tokens_total", "Prompt tokens run through the model (cached prefixes excluded)", prefillTokens());
         gauge(sb, "think4j_scheduler_up", "1 while the scheduler loop runs", schedulerUp ? 1 : 0);
         sb.append("# HELP think4j_requests_total HTTP requests by response status\n");
         sb.append("# TYPE think4j_requests_total counter\n");
@@ -173,6 +265,24 @@ public final class Metrics {
                     sb.append("think4j_requests_total{status=\"").append(status).append("\"} ").append(n.get()).append('\n'));
         }
         return sb.toString();
+    }
+
+    private static void summary(StringBuilder sb, String name, String help, LatencyWindow w) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(" summary\n");
+        double[] q = w.quantiles(QUANTILES);
+        for (int i = 0; i < q.length; i++) {
+            sb.append(name).append("{quantile=\"").append(QUANTILES[i]).append("\"} ").append(number(q[i])).append('\n');
+        }
+        sb.append(name).append("_sum ").append(number(w.sum())).append('\n');
+        sb.append(name).append("_count ").append(w.count()).append('\n');
+    }
+
+    private static String number(double v) {
+        if (Double.isNaN(v)) {
+            return "NaN";
+        }
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static void gauge(StringBuilder sb, String name, String help, double value) {

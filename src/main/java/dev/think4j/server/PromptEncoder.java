@@ -65,6 +65,6 @@ public final class PromptEncoder {
         long seed = r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong();
         SamplerConfig sampler = new SamplerConfig(r.temperature(), RequestParser.DEFAULT_TOP_K, r.topP(), RequestParser.DEFAULT_MIN_P, 1f, 64, seed);
         String kv = r.kvSpec() != null ? r.kvSpec() : defaultKvSpec;
-        return new GenerationRequest(ids, maxTokens, sampler, r.stops(), stopTokens, kv);
+        return new GenerationRequest(ids, maxTokens, sampler, r.stops(), stopTokens, kv, r.logprobs());
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.think4j.Think4jException;
+import dev.think4j.generate.TokenLogprobs;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvSpec;
 import dev.think4j.tokenizer.ChatMessage;
@@ -69,7 +70,12 @@ public final class RequestParser {
             throw ApiException.invalid("'prompt' must be a string, an array of one string, or an array of token ids"
                     + " (batched prompts are not supported)", "prompt", "invalid_type");
         }
-        return common(root, prompt, ids, null);
+        // the legacy endpoint's logprobs is the number of alternatives (OpenAI allows up to 5; we allow as many as chat)
+        Integer logprobs = intParam(root, "logprobs");
+        if (logprobs != null) {
+            checkTop(logprobs, "logprobs");
+        }
+        return common(root, prompt, ids, null, logprobs == null ? -1 : logprobs);
     }
 
     public ApiRequest chat(String body) {
@@ -95,7 +101,21 @@ public final class RequestParser {
             String r = role.asText().equals("developer") ? "system" : role.asText();
             messages.add(new ChatMessage(r, content(msg.get("content"), where + ".content")));
         }
-        return common(root, null, null, messages);
+        boolean logprobs = boolParam(root, "logprobs");
+        Integer top = intParam(root, "top_logprobs");
+        if (top != null) {
+            checkTop(top, "top_logprobs");
+            if (!logprobs) {
+                throw ApiException.invalid("top_logprobs requires logprobs: true", "top_logprobs", "invalid_value");
+            }
+        }
+        return common(root, null, null, messages, logprobs ? (top == null ? 0 : top) : -1);
+    }
+
+    private static void checkTop(int k, String name) {
+        if (k < 0 || k > TokenLogprobs.MAX_TOP) {
+            throw ApiException.invalid(name + " must be in 0.." + TokenLogprobs.MAX_TOP + ", got " + k, name, "invalid_value");
+        }
     }
 
     private static String content(JsonNode c, String where) {
@@ -141,7 +161,7 @@ public final class RequestParser {
         return root;
     }
 
-    private ApiRequest common(JsonNode root, String prompt, int[] ids, List<ChatMessage> messages) {
+    private ApiRequest common(JsonNode root, String prompt, int[] ids, List<ChatMessage> messages, int logprobs) {
         Integer maxTokens = intParam(root, "max_tokens");
         Integer maxCompletion = intParam(root, "max_completion_tokens");
         if (maxTokens == null) {
@@ -188,7 +208,7 @@ public final class RequestParser {
             }
         }
         return new ApiRequest(root.get("model").asText(), prompt, ids, messages, maxTokens, temperature, topP, seed,
-                stops(root.get("stop")), stream, includeUsage, kvSpec);
+                stops(root.get("stop")), stream, includeUsage, kvSpec, logprobs);
     }
 
     private static List<String> stops(JsonNode stop) {

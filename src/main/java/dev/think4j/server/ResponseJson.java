@@ -9,10 +9,16 @@ import dev.think4j.generate.StopReason;
 final class ResponseJson {
     private final ObjectMapper json;
     private final String modelId;
+    private final LogprobsJson logprobs;
 
-    ResponseJson(ObjectMapper json, String modelId) {
+    ResponseJson(ObjectMapper json, String modelId, dev.think4j.tokenizer.Tokenizer tokenizer) {
         this.json = json;
         this.modelId = modelId;
+        this.logprobs = new LogprobsJson(json, tokenizer);
+    }
+
+    LogprobsJson logprobs() {
+        return logprobs;
     }
 
     static String finishReason(StopReason r) {
@@ -53,27 +59,40 @@ final class ResponseJson {
     }
 
     ObjectNode completion(String id, long created, String text, SequenceHandle.Finished f) {
+        return completion(id, created, text, f, null);
+    }
+
+    /** @param logprobs the choice's logprobs object, or null when the request asked for none */
+    ObjectNode completion(String id, long created, String text, SequenceHandle.Finished f, ObjectNode logprobs) {
         ObjectNode root = envelope(id, "text_completion", created);
         ObjectNode c = root.putArray("choices").addObject();
         c.put("index", 0);
         c.put("text", text);
-        c.putNull("logprobs");
+        c.set("logprobs", logprobs == null ? json.nullNode() : logprobs);
         c.put("finish_reason", finishReason(f.reason()));
         root.set("usage", usage(f));
         return root;
     }
 
     ObjectNode completionChunk(String id, long created, String text, StopReason reason) {
+        return completionChunk(id, created, text, reason, null);
+    }
+
+    ObjectNode completionChunk(String id, long created, String text, StopReason reason, ObjectNode logprobs) {
         ObjectNode root = envelope(id, "text_completion", created);
         ObjectNode c = root.putArray("choices").addObject();
         c.put("index", 0);
         c.put("text", text);
-        c.putNull("logprobs");
+        c.set("logprobs", logprobs == null ? json.nullNode() : logprobs);
         c.put("finish_reason", reason == null ? null : finishReason(reason));
         return root;
     }
 
     ObjectNode chat(String id, long created, String text, SequenceHandle.Finished f) {
+        return chat(id, created, text, f, null);
+    }
+
+    ObjectNode chat(String id, long created, String text, SequenceHandle.Finished f, ObjectNode logprobs) {
         ObjectNode root = envelope(id, "chat.completion", created);
         ObjectNode c = root.putArray("choices").addObject();
         c.put("index", 0);
@@ -81,7 +100,7 @@ final class ResponseJson {
         m.put("role", "assistant");
         m.put("content", text);
         m.putNull("refusal");
-        c.putNull("logprobs");
+        c.set("logprobs", logprobs == null ? json.nullNode() : logprobs);
         c.put("finish_reason", finishReason(f.reason()));
         root.set("usage", usage(f));
         return root;
@@ -89,6 +108,10 @@ final class ResponseJson {
 
     /** A chat delta; {@code role} only on the first chunk, {@code reason} only on the last. */
     ObjectNode chatChunk(String id, long created, String role, String text, StopReason reason) {
+        return chatChunk(id, created, role, text, reason, null);
+    }
+
+    ObjectNode chatChunk(String id, long created, String role, String text, StopReason reason, ObjectNode logprobs) {
         ObjectNode root = envelope(id, "chat.completion.chunk", created);
         ObjectNode c = root.putArray("choices").addObject();
         c.put("index", 0);
@@ -99,7 +122,7 @@ final class ResponseJson {
         if (text != null) {
             d.put("content", text);
         }
-        c.putNull("logprobs");
+        c.set("logprobs", logprobs == null ? json.nullNode() : logprobs);
         c.put("finish_reason", reason == null ? null : finishReason(reason));
         return root;
     }

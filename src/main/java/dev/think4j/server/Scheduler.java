@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Continuous batching on one thread. Each iteration admits queued sequences whose KV upper bound fits
  * the budget, runs one {@link Transformer#forwardBatch} decode step over every decoding sequence (in
- * chunks of maxBatch), then feeds one prefill chunk of the oldest admitted prompt. Interleaving the
- * prompt chunk by chunk bounds how long a long prompt can hold up the streams already running.
+ * chunks of maxBatch), then feeds at most one prefill chunk's worth of prompt tokens, oldest prompt
+ * first: a long prompt goes in chunk by chunk, several short ones share one chunk. That bounds how
+ * long new prompts hold up the streams already running, and lets a burst of short requests start
+ * streaming after a few iterations instead of one iteration per request.
  * Admission reserves the dense bound (prompt + max_tokens) because a prefill is dense until
  * compression; after {@code endPrefill()} the reservation shrinks to the measured cache bytes plus the
  * dense decode growth, which is why compressed specs fit more sequences into the same budget.
@@ -67,6 +69,8 @@ public final class Scheduler implements AutoCloseable {
     /** Prefilling plus decoding sequences as of the last publish or admission (for {@link #awaitIdle}); under lock. */
     private int inFlight;
     private volatile SchedulerHooks hooks = SchedulerHooks.NONE;
+    /** End-of-generation ids masked before sampling (benchmarks run every sequence to max_tokens), or null. */
+    private volatile int[] maskedEos;
     /** Tokens produced in the current step (for the throughput gauge). */
     private int stepTokens;
 
@@ -90,7 +94,7 @@ public final class Scheduler implements AutoCloseable {
         this.maxQueue = maxQueue;
         this.contextLength = contextLength;
         // One transformer serves prefill chunks and decode batches, so its chunk covers both.
-        this.transformer = model.newTransformer(Math.max(64, maxBatch));
+        this.transformer = model.newTransformer(Math.max(64, maxBatch), contextLength);
         int unit = transformer.chunkSize();
         this.prefillChunk = (int) Math.min(Integer.MAX_VALUE, ((long) prefillChunk + unit - 1) / unit * unit);
         this.denseBytesPerToken = model.kvShape().denseBytesPerToken();
@@ -121,6 +125,12 @@ public final class Scheduler implements AutoCloseable {
     /** The dense upper bound of a request's KV: what admission reserves while it prefills. */
     public long denseBound(int promptTokens, int maxTokens) {
         return (long) (promptTokens + maxTokens) * denseBytesPerToken;
+    }
+
+    /** Benchmarks: never sample an end-of-generation token, as llama.cpp's --ignore-eos. */
+    void ignoreEos(boolean ignore) {
+        maskedEos = ignore ? java.util.stream.IntStream.range(0, model.config().vocabSize()).filter(tokenizer::isEndOfGeneration)
+                .toArray() : null;
     }
 
     /** Installs test hooks (package-private: tests only). */
@@ -291,7 +301,7 @@ public final class Scheduler implements AutoCloseable {
         if (!active.isEmpty()) {
             step();
         }
-        prefillOneChunk();
+        prefill();
         publish();
     }
 
@@ -375,9 +385,11 @@ public final class Scheduler implements AutoCloseable {
                 cached = new int[0];
                 cache = model.newCache(KvSpec.parse(r.kvSpec()));
             }
-            prefilling.add(new Sequence(handle, cache, cached,
-                    new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens()), model.config().vocabSize(),
-                    reservation));
+            TokenStepper stepper = new TokenStepper(tokenizer, r.sampler(), r.stops(), r.stopTokens(), r.maxTokens());
+            if (r.logprobs() >= 0) {
+                stepper.withLogprobs(r.logprobs());
+            }
+            prefilling.add(new Sequence(handle, cache, cached, stepper, model.config().vocabSize(), reservation));
         } catch (RuntimeException | Error e) {
             if (cache != null) {
                 cache.clear();
@@ -397,20 +409,36 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Feeds at most one prefill chunk of the oldest admitted prompt; its last chunk moves it to decoding. */
-    private void prefillOneChunk() {
-        if (prefilling.isEmpty()) {
-            return;
+    /**
+     * Feeds up to {@code prefillChunk} prompt tokens, oldest prompt first. A prompt's pieces start at
+     * multiples of the forward chunk (unless it resumes after a cached prefix), so it goes through
+     * the same forward calls as in one piece; a prompt finished here moves to decoding.
+     */
+    private void prefill() {
+        int unit = transformer.chunkSize();
+        int left = prefillChunk;
+        while (left > 0 && !prefilling.isEmpty()) {
+            Sequence s = prefilling.getFirst();
+            int remaining = s.request().promptIds().length - s.prefilled;
+            int n = remaining <= left ? remaining : left / unit * unit;
+            if (n == 0) {
+                return;
+            }
+            left -= n;
+            prefillPiece(s, n);
         }
-        Sequence s = prefilling.getFirst();
+    }
+
+    private void prefillPiece(Sequence s, int n) {
         GenerationRequest r = s.request();
         int[] prompt = r.promptIds();
         int from = s.prefilled;
-        int n = Math.min(prefillChunk, prompt.length - from);
         boolean last = from + n == prompt.length;
         try {
             hooks.beforePrefillChunk(r, from, n);
+            long t0 = System.nanoTime();
             transformer.forward(prompt, from, n, s.cache, last ? s.logits : null, null);
+            metrics.prefilled(n, System.nanoTime() - t0);
             s.recordFed(prompt, from, n);
             s.prefilled += n;
             if (!last) {
@@ -467,7 +495,9 @@ public final class Scheduler implements AutoCloseable {
             float[] logits = new float[n * vocab];
             try {
                 hooks.beforeDecodeBatch(requests);
+                long t0 = System.nanoTime();
                 transformer.forwardBatch(tokens, caches, logits);
+                metrics.decodeStep(n, System.nanoTime() - t0);
             } catch (RuntimeException | Error e) {
                 // One forward computed every row: no telling whose input broke it, so the whole batch ends.
                 for (Sequence s : batch) {
@@ -493,9 +523,24 @@ public final class Scheduler implements AutoCloseable {
         hooks.beforeSample(s.request(), s.stepper.produced());
         // NaN weights fail this sequence with a clear message instead of sampling garbage
         dev.think4j.generate.Logits.requireFinite(s.logits, 0, s.logits.length, s.fedLength);
+        int[] masked = maskedEos;
+        if (masked != null) {
+            for (int id : masked) {
+                s.logits[id] = Float.NEGATIVE_INFINITY;
+            }
+        }
         int before = s.stepper.produced();
         StopReason reason = s.stepper.step(s.logits, s.fed, s.fedLength, s.fedLength, contextLength,
-                text -> s.handle.post(new SequenceHandle.Text(text)));
+                text -> s.handle.post(new SequenceHandle.Text(text, s.stepper.drainLogprobs())));
+        if (s.stepper.produced() > before) {
+            long now = System.nanoTime();
+            if (s.lastTokenAt == 0) {
+                metrics.firstToken(now - s.handle.queuedAt);
+            } else {
+                metrics.interToken(now - s.lastTokenAt);
+            }
+            s.lastTokenAt = now;
+        }
         stepTokens += s.stepper.produced() - before;
         if (reason == null) {
             s.pending = s.stepper.token();
@@ -515,7 +560,12 @@ public final class Scheduler implements AutoCloseable {
     private void finish(Sequence s, StopReason reason) {
         // after a stop string nothing more is shown; its own tokens count as produced, as OpenAI counts them
         if (reason != StopReason.CANCELLED) {
-            s.stepper.finish(reason, text -> s.handle.post(new SequenceHandle.Text(text)));
+            s.stepper.finish(reason, text -> s.handle.post(new SequenceHandle.Text(text, s.stepper.drainLogprobs())));
+            // tokens whose text never went out (a stop string's own) still report their log-probs
+            java.util.List<dev.think4j.generate.TokenLogprobs> rest = s.stepper.drainLogprobs();
+            if (!rest.isEmpty()) {
+                s.handle.post(new SequenceHandle.Text("", rest));
+            }
         }
         budget.release(s.reservation);
         s.reservation = 0;

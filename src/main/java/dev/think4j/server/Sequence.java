@@ -18,6 +18,8 @@ final class Sequence {
     long reservation;
     /** Token sampled this step, to be fed in the batch. */
     int pending;
+    /** System.nanoTime() of this sequence's last generated token, 0 before the first. */
+    long lastTokenAt;
     /** Prompt tokens in the cache so far; prefill is done when it reaches the prompt length. */
     int prefilled;
 

@@ -1,6 +1,8 @@
 package dev.think4j.server;
 
 import dev.think4j.generate.StopReason;
+import dev.think4j.generate.TokenLogprobs;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +17,15 @@ public final class SequenceHandle {
     public sealed interface Event permits Text, Finished, Failed {
     }
 
-    public record Text(String text) implements Event {
+    /** Text to send, with the log-probs of the tokens sampled since the previous Text (empty unless asked for). */
+    public record Text(String text, List<TokenLogprobs> logprobs) implements Event {
+        public Text {
+            logprobs = List.copyOf(logprobs);
+        }
+
+        public Text(String text) {
+            this(text, List.of());
+        }
     }
 
     public record Finished(StopReason reason, int promptTokens, int completionTokens, int reusedPrefixTokens)
@@ -26,6 +36,8 @@ public final class SequenceHandle {
     }
 
     private final GenerationRequest request;
+    /** When the request was queued: time to first token counts from here. */
+    final long queuedAt = System.nanoTime();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled;
     /** Set by the first terminal event: whatever path ends a sequence, its caller sees exactly one end. */

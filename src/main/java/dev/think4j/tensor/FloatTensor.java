@@ -73,29 +73,38 @@ public abstract class FloatTensor {
     }
 
     /**
-     * Batched product, bit-identical to {@link #matvec} for every token: each output is one call of
-     * this type's own dot kernel. Continuous batching uses it so a sequence's result never depends on
-     * what it was batched with.
+     * Batched product, bit-identical to {@link #matvec} for every token: each output goes through the
+     * same per-row arithmetic as this type's dot kernel. Continuous batching uses it so a sequence's
+     * result never depends on what it was batched with. Types with a batch kernel
+     * ({@link #dotRowsBatch}) read and decode each weight row once for all tokens; decode is bound by
+     * that decoding, not by memory, so this is where batching gains.
      */
     public void matmulRowwise(float[] x, float[] out, int nTokens, int rows, int cols) {
         if (nTokens == 1) {
             matvec(x, out, rows, cols);
             return;
         }
-        int tile = 16;
+        int tile = ROW_BLOCK;
         int tiles = (rows + tile - 1) / tile;
         float[][] prepared = new float[nTokens][];
         for (int t = 0; t < nTokens; t++) {
             prepared[t] = prepare(x, t * cols, cols);
         }
-        Parallel.forRange(tiles, (long) rows * cols * nTokens, ti -> {
-            int r1 = Math.min(rows, ti * tile + tile);
-            for (int t = 0; t < nTokens; t++) {
-                for (int r = ti * tile; r < r1; r++) {
-                    out[t * rows + r] = dotPrepared((long) r * cols, x, t * cols, cols, prepared[t]);
-                }
+        Parallel.forRange(tiles, (long) rows * cols * nTokens,
+                ti -> dotRowsBatch(ti * tile, Math.min(rows, ti * tile + tile), x, nTokens, cols, prepared, out, rows));
+    }
+
+    /**
+     * out[t * rows + r] = row r . x[t * cols ..] for r in [r0, r1) and t in [0, nTokens), each
+     * bit-identical to {@link #dotPrepared} with {@code prepared[t]}. Types override it to decode each
+     * row once for several tokens; this default calls the one-token kernel per output.
+     */
+    protected void dotRowsBatch(int r0, int r1, float[] x, int nTokens, int cols, float[][] prepared, float[] out, int rows) {
+        for (int t = 0; t < nTokens; t++) {
+            for (int r = r0; r < r1; r++) {
+                out[t * rows + r] = dotPrepared((long) r * cols, x, t * cols, cols, prepared[t]);
             }
-        });
+        }
     }
 
     /**

@@ -74,6 +74,13 @@ public final class IQ4_XSTensor extends QuantizedTensor {
                 acc = blk.fma(FloatVector.broadcast(F, d * scale(data, base, s)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0);
     }
 }

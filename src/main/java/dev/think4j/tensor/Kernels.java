@@ -3,6 +3,7 @@ package dev.think4j.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -30,6 +31,19 @@ final class Kernels {
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
 
+    /**
+     * Lane i with lane i ^ k, for k = 8 (16 lanes only), 4, 2, 1: adding a vector to itself rearranged
+     * by each in turn leaves the sum of all lanes in lane 0, always in the same tree. Kernels sum
+     * their accumulator this way instead of reduceLanes(ADD), whose order differs between the JIT's
+     * intrinsic and the interpreter: the same row and input then gave different bits depending on
+     * warm-up, which broke the bit-identity of batched and single decode
+     * ({@link FloatTensor#matmulRowwise}). Written out inline in each kernel: a helper taking a vector boxes it when C2 does not inline the call (see above).
+     */
+    static final VectorShuffle<Float> FOLD8;
+    static final VectorShuffle<Float> FOLD4;
+    static final VectorShuffle<Float> FOLD2;
+    static final VectorShuffle<Float> FOLD1;
+
     /** 0..31, sliced to give per-lane shift counts for the 5th-bit masks of Q5_0 / Q5_1. */
     static final int[] IOTA32 = new int[32];
 
@@ -46,6 +60,10 @@ final class Kernels {
         for (int i = 0; i < 32; i++) {
             IOTA32[i] = i;
         }
+        FOLD8 = ENABLED && L == 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+        FOLD4 = ENABLED ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+        FOLD2 = ENABLED ? VectorShuffle.fromOp(F, i -> i ^ 2) : null;
+        FOLD1 = ENABLED ? VectorShuffle.fromOp(F, i -> i ^ 1) : null;
     }
 
     private Kernels() {

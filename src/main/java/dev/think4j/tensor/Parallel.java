@@ -66,17 +66,34 @@ public final class Parallel {
         /** Spin iterations before a worker parks while waiting for the next job. */
         private static final int SPINS = 20_000;
 
+        /**
+         * One call's work. Counters live per job, so a worker that wakes late (the machine is
+         * oversubscribed and it was not scheduled) finds its job's range used up and does nothing,
+         * and the caller waits only for chunks a worker has actually taken, never for a worker that
+         * has not started: on a loaded machine that wait had cost a scheduling time slice per product.
+         */
+        private static final class Job {
+            final IntConsumer body;
+            final int n;
+            final int chunk;
+            final AtomicInteger next = new AtomicInteger();
+            /** Participants between announcing themselves and finishing the chunk they took. */
+            final AtomicInteger busy = new AtomicInteger();
+            volatile Throwable failure;
+
+            Job(IntConsumer body, int n, int chunk) {
+                this.body = body;
+                this.n = n;
+                this.chunk = chunk;
+            }
+        }
+
         final int size;
         private final Thread[] workers;
         private final ReentrantLock lock = new ReentrantLock();
-        private final AtomicInteger next = new AtomicInteger();
-        private final AtomicInteger finished = new AtomicInteger();
+        private volatile Job job;
         private volatile long generation;
         private volatile boolean stopped;
-        private IntConsumer body;
-        private int n;
-        private int chunk;
-        private volatile Throwable failure;
 
         Team(int size) {
             this.size = Math.max(1, size);
@@ -92,22 +109,17 @@ public final class Parallel {
                 return false;
             }
             try {
-                this.body = body;
-                this.n = n;
-                this.chunk = Math.max(1, n / (size * 4));
-                this.failure = null;
-                next.set(0);
-                finished.set(0);
+                Job j = new Job(body, n, Math.max(1, n / (size * 4)));
+                job = j;
                 generation++;
                 for (Thread w : workers) {
                     LockSupport.unpark(w);
                 }
-                work();
-                while (finished.get() < workers.length) {
+                work(j);
+                while (j.busy.get() > 0) {
                     Thread.onSpinWait();
                 }
-                this.body = null;
-                Throwable f = failure;
+                Throwable f = j.failure;
                 if (f instanceof RuntimeException r) {
                     throw r;
                 }
@@ -123,20 +135,29 @@ public final class Parallel {
             }
         }
 
-        private void work() {
-            IntConsumer b = body;
-            int total = n;
-            int c = chunk;
-            try {
-                for (int from = next.getAndAdd(c); from < total; from = next.getAndAdd(c)) {
+        private static void work(Job j) {
+            IntConsumer b = j.body;
+            int total = j.n;
+            int c = j.chunk;
+            while (true) {
+                // announced before claiming: a caller that saw the range used up then waits for this chunk
+                j.busy.incrementAndGet();
+                try {
+                    int from = j.next.getAndAdd(c);
+                    if (from >= total) {
+                        return;
+                    }
                     int to = Math.min(total, from + c);
                     for (int i = from; i < to; i++) {
                         b.accept(i);
                     }
+                } catch (Throwable e) {
+                    j.failure = e;
+                    j.next.set(total);
+                    return;
+                } finally {
+                    j.busy.decrementAndGet();
                 }
-            } catch (Throwable e) {
-                failure = e;
-                next.set(total);
             }
         }
 
@@ -155,8 +176,10 @@ public final class Parallel {
                     return;
                 }
                 seen = generation;
-                work();
-                finished.incrementAndGet();
+                Job j = job;
+                if (j != null) {
+                    work(j);
+                }
             }
         }
 

@@ -104,6 +104,13 @@ public final class Q2_KTensor extends QuantizedTensor {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0);
     }
 }

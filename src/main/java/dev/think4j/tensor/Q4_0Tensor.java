@@ -110,7 +110,14 @@ public final class Q4_0Tensor extends QuantizedTensor {
             acc = blk.fma(FloatVector.broadcast(F, d), acc);
             offset = Math.fma(d, sums[b], offset);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8f * offset;
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0) - 8f * offset;
     }
 
     /** 8-lane (AVX2) form: each half block is 16 bytes, read as two 8-byte loads. */
@@ -130,6 +137,13 @@ public final class Q4_0Tensor extends QuantizedTensor {
             acc = blk.fma(FloatVector.broadcast(F, d), acc);
             offset = Math.fma(d, sums[b], offset);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8f * offset;
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0) - 8f * offset;
     }
 }

@@ -215,7 +215,127 @@ public final class Q4_KTensor extends QuantizedTensor {
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0);
+    }
+
+    /** Four tokens at a time: each row of the tile is decoded once for all four (16 lanes; 8 lanes take the one-token kernel). */
+    @Override
+    protected void dotRowsBatch(int r0, int r1, float[] x, int nTokens, int cols, float[][] prepared, float[] out, int rows) {
+        if (!Kernels.ENABLED || !WIDE || cols % 256 != 0 || prepared[0] == null) {
+            super.dotRowsBatch(r0, r1, x, nTokens, cols, prepared, out, rows);
+            return;
+        }
+        int blocks = cols / 256;
+        float[] scales = new float[16];
+        // tokens outer: four inputs stay in cache while the tile's rows (a few tens of KB) pass by
+        int t = 0;
+        for (; t + 4 <= nTokens; t += 4) {
+            for (int r = r0; r < r1; r++) {
+                long first = (long) r * blocks;
+                dotBlocks16x4(first, blocks, x, t * cols, cols, prepared, t, scales, out, t * rows + r, rows);
+            }
+        }
+        for (; t < nTokens; t++) {
+            for (int r = r0; r < r1; r++) {
+                long first = (long) r * blocks;
+                out[t * rows + r] = dotBlocks16(first, blocks, x, t * cols, prepared[t], scales);
+            }
+        }
+    }
+
+    /**
+     * {@link #dotBlocks16} for the four inputs x[x0 + k * cols ..] with sums[t0 + k], k < 4, into
+     * out[o + k * stride]: scales and codes are decoded once, and each input goes through exactly the
+     * operations of its own one-input call, in the same order, so the results are the same bits.
+     */
+    private void dotBlocks16x4(long firstBlock, int blocks, float[] x, int x0, int cols, float[][] sums, int t0, float[] scales,
+                               float[] out, int o, int stride) {
+        float[] s0 = sums[t0];
+        float[] s1 = sums[t0 + 1];
+        float[] s2 = sums[t0 + 2];
+        float[] s3 = sums[t0 + 3];
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        for (int i = 0; i < blocks; i++) {
+            long base = (firstBlock + i) * BYTES;
+            int xo = x0 + i * 256;
+            decodeScales(data, base, scales);
+            FloatVector sv = FloatVector.fromArray(F, scales, 0);
+            acc0 = sv.fma(FloatVector.fromArray(F, s0, i * 16), acc0);
+            acc1 = sv.fma(FloatVector.fromArray(F, s1, i * 16), acc1);
+            acc2 = sv.fma(FloatVector.fromArray(F, s2, i * 16), acc2);
+            acc3 = sv.fma(FloatVector.fromArray(F, s3, i * 16), acc3);
+            long q = base + 16;
+            for (int c = 0; c < 4; c++) {
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, data, q + 32 * c + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector lo0 = (FloatVector) q0.and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector lo1 = (FloatVector) q1.and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector hi0 = (FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector hi1 = (FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector sLo = FloatVector.broadcast(F, scales[2 * c]);
+                FloatVector sHi = FloatVector.broadcast(F, scales[2 * c + 1]);
+                int xc = xo + 64 * c;
+                FloatVector lo = lo1.fma(FloatVector.fromArray(F, x, xc + 16), lo0.mul(FloatVector.fromArray(F, x, xc)));
+                FloatVector hi = hi1.fma(FloatVector.fromArray(F, x, xc + 48), hi0.mul(FloatVector.fromArray(F, x, xc + 32)));
+                acc0 = acc0.add(hi.fma(sHi, lo.mul(sLo)));
+                xc += cols;
+                lo = lo1.fma(FloatVector.fromArray(F, x, xc + 16), lo0.mul(FloatVector.fromArray(F, x, xc)));
+                hi = hi1.fma(FloatVector.fromArray(F, x, xc + 48), hi0.mul(FloatVector.fromArray(F, x, xc + 32)));
+                acc1 = acc1.add(hi.fma(sHi, lo.mul(sLo)));
+                xc += cols;
+                lo = lo1.fma(FloatVector.fromArray(F, x, xc + 16), lo0.mul(FloatVector.fromArray(F, x, xc)));
+                hi = hi1.fma(FloatVector.fromArray(F, x, xc + 48), hi0.mul(FloatVector.fromArray(F, x, xc + 32)));
+                acc2 = acc2.add(hi.fma(sHi, lo.mul(sLo)));
+                xc += cols;
+                lo = lo1.fma(FloatVector.fromArray(F, x, xc + 16), lo0.mul(FloatVector.fromArray(F, x, xc)));
+                hi = hi1.fma(FloatVector.fromArray(F, x, xc + 48), hi0.mul(FloatVector.fromArray(F, x, xc + 32)));
+                acc3 = acc3.add(hi.fma(sHi, lo.mul(sLo)));
+            }
+        }
+        FloatVector sumAcc0 = acc0;
+        if (Kernels.L == 16) {
+            sumAcc0 = sumAcc0.add(sumAcc0.rearrange(Kernels.FOLD8));
+        }
+        sumAcc0 = sumAcc0.add(sumAcc0.rearrange(Kernels.FOLD4));
+        sumAcc0 = sumAcc0.add(sumAcc0.rearrange(Kernels.FOLD2));
+        sumAcc0 = sumAcc0.add(sumAcc0.rearrange(Kernels.FOLD1));
+        out[o] = sumAcc0.lane(0);
+        FloatVector sumAcc1 = acc1;
+        if (Kernels.L == 16) {
+            sumAcc1 = sumAcc1.add(sumAcc1.rearrange(Kernels.FOLD8));
+        }
+        sumAcc1 = sumAcc1.add(sumAcc1.rearrange(Kernels.FOLD4));
+        sumAcc1 = sumAcc1.add(sumAcc1.rearrange(Kernels.FOLD2));
+        sumAcc1 = sumAcc1.add(sumAcc1.rearrange(Kernels.FOLD1));
+        out[o + stride] = sumAcc1.lane(0);
+        FloatVector sumAcc2 = acc2;
+        if (Kernels.L == 16) {
+            sumAcc2 = sumAcc2.add(sumAcc2.rearrange(Kernels.FOLD8));
+        }
+        sumAcc2 = sumAcc2.add(sumAcc2.rearrange(Kernels.FOLD4));
+        sumAcc2 = sumAcc2.add(sumAcc2.rearrange(Kernels.FOLD2));
+        sumAcc2 = sumAcc2.add(sumAcc2.rearrange(Kernels.FOLD1));
+        out[o + 2 * stride] = sumAcc2.lane(0);
+        FloatVector sumAcc3 = acc3;
+        if (Kernels.L == 16) {
+            sumAcc3 = sumAcc3.add(sumAcc3.rearrange(Kernels.FOLD8));
+        }
+        sumAcc3 = sumAcc3.add(sumAcc3.rearrange(Kernels.FOLD4));
+        sumAcc3 = sumAcc3.add(sumAcc3.rearrange(Kernels.FOLD2));
+        sumAcc3 = sumAcc3.add(sumAcc3.rearrange(Kernels.FOLD1));
+        out[o + 3 * stride] = sumAcc3.lane(0);
     }
 
     /**
@@ -260,6 +380,13 @@ public final class Q4_KTensor extends QuantizedTensor {
             // One dependent step per block: a chain of eight per block bounded the whole kernel.
             mins = Math.fma(dmin, minTerm(b, c3, sums, i * 8), mins);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0) - mins;
     }
 }

@@ -81,6 +81,13 @@ public final class Q5_1Tensor extends QuantizedTensor {
             acc = qx.fma(FloatVector.broadcast(F, Kernels.f16(data, base)), acc);
             acc = sx.fma(FloatVector.broadcast(F, Kernels.f16(data, base + 2)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0);
     }
 }

@@ -152,7 +152,14 @@ public final class Q5_KTensor extends QuantizedTensor {
                 acc = acc.add(hi.fma(FloatVector.broadcast(F, scales[2 * c + 1]), chunk));
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0);
     }
 
     private float dotBlocksNarrow(long firstBlock, int blocks, float[] x, int xOffset, float[] sums) {
@@ -184,6 +191,13 @@ public final class Q5_KTensor extends QuantizedTensor {
             // One dependent step per block: a chain of eight per block bounded the whole kernel.
             mins = Math.fma(dmin, Q4_KTensor.minTerm(b, c3, sums, i * 8), mins);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        FloatVector sumAcc = acc;
+        if (Kernels.L == 16) {
+            sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD8));
+        }
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD4));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD2));
+        sumAcc = sumAcc.add(sumAcc.rearrange(Kernels.FOLD1));
+        return sumAcc.lane(0) - mins;
     }
 }

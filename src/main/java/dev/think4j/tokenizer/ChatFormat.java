@@ -32,6 +32,12 @@ public interface ChatFormat {
             if (template.contains("[INST]")) {
                 return new MistralChatFormat(tokenizer);
             }
+            if (template.contains("<start_of_turn>")) {
+                return new GemmaChatFormat(tokenizer);
+            }
+            if (template.contains("<|assistant|>") && template.contains("<|end|>")) {
+                return new Phi3ChatFormat(template, tokenizer);
+            }
         }
         if (tokenizer.tokenId("<|start_header_id|>") >= 0) {
             return new Llama3ChatFormat(null, tokenizer);
@@ -41,6 +47,12 @@ public interface ChatFormat {
         }
         if (tokenizer.tokenId("[INST]") >= 0) {
             return new MistralChatFormat(tokenizer);
+        }
+        if (tokenizer.tokenId("<start_of_turn>") >= 0) {
+            return new GemmaChatFormat(tokenizer);
+        }
+        if (tokenizer.tokenId("<|assistant|>") >= 0 && tokenizer.tokenId("<|end|>") >= 0) {
+            return new Phi3ChatFormat(null, tokenizer);
         }
         return new PlainChatFormat(tokenizer);
     }

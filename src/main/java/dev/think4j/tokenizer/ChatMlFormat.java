@@ -62,11 +62,20 @@ final class ChatMlFormat implements ChatFormat {
         }
         for (ChatMessage m : messages.subList(start, messages.size())) {
             String content = m.content();
-            if (smolLm3 && m.role().equals("assistant")) {
+            String role = m.role();
+            if (smolLm3) {
+                // SmolLM3's template renders tool results as user turns and drops any other role
+                if (role.equals("tool")) {
+                    role = "user";
+                } else if (!role.equals("user") && !role.equals("assistant")) {
+                    continue;
+                }
+            }
+            if (smolLm3 && role.equals("assistant")) {
                 String prefix = reasoning.equals("/think") ? "" : "<think>\n\n</think>\n";
                 content = prefix + content.replaceFirst("^\n+", "");
             }
-            sb.append("<|im_start|>").append(m.role()).append('\n').append(content).append("<|im_end|>\n");
+            sb.append("<|im_start|>").append(role).append('\n').append(content).append("<|im_end|>\n");
         }
         if (addGenerationPrompt) {
             sb.append("<|im_start|>assistant\n");

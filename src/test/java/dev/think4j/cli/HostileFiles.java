@@ -138,6 +138,11 @@ final class HostileFiles {
         }, "has no weights (no tensors)"));
         c.add(edit("architecture gemma", img -> img.putString("general.architecture", "gemma"),
                 "unsupported architecture 'gemma'"));
+        c.add(edit("architecture mamba", img -> img.putString("general.architecture", "mamba"),
+                "unsupported architecture 'mamba' (supported: "
+                        + String.join(", ", new java.util.TreeSet<>(dev.think4j.model.ModelConfig.ARCHITECTURES)) + ")"));
+        c.add(edit("tokenizer t5", img -> img.putString("tokenizer.ggml.model", "t5"),
+                "unsupported tokenizer model 't5' (supported: llama, gpt2)"));
         c.add(edit("NaN in a norm weight", img -> poison(img, "output_norm.weight", 5, Float.NaN),
                 "tensor 'output_norm.weight' holds a non-finite value (NaN) at element 5"));
         c.add(edit("NaN in a matrix", img -> poison(img, "blk.2.attn_q.weight", 100, Float.NaN),

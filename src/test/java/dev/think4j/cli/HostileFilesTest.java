@@ -114,10 +114,24 @@ class HostileFilesTest {
 
     @Test
     void unsupportedArchitectureIsNamedWithTheSupportedOnes() {
-        Path phi = SharedFixtures.require("tokenizers/ggml-vocab-phi-3.gguf");
+        Path gpt2 = SharedFixtures.require("tokenizers/ggml-vocab-gpt-2.gguf");
         // a vocabulary-only file is reported as such first; inspect reads only the metadata
-        CliRunner r = CliRunner.run("inspect", "--model", phi.toString());
-        assertCleanRejection(r, "unsupported architecture 'phi3'");
-        assertThat(r.err()).contains("(supported: llama, qwen2, qwen3)");
+        CliRunner r = CliRunner.run("inspect", "--model", gpt2.toString());
+        assertCleanRejection(r, "unsupported architecture 'gpt2'");
+        assertThat(r.err()).contains("(supported: " + String.join(", ", new java.util.TreeSet<>(dev.think4j.model.ModelConfig.ARCHITECTURES)) + ")");
+        assertThat(dev.think4j.model.ModelConfig.ARCHITECTURES).contains("llama", "qwen2", "qwen3", "phi3", "smollm3", "gemma3");
+    }
+
+    /** Every vocabulary-only file of ../shared, whatever its architecture, is named as such by generate. */
+    @Test
+    void everyVocabularyOnlyFileSaysItHasNoWeights() throws IOException {
+        Path dir = SharedFixtures.require("tokenizers");
+        try (var files = Files.list(dir)) {
+            List<Path> vocabs = files.filter(f -> f.toString().endsWith(".gguf")).sorted().toList();
+            assertThat(vocabs).isNotEmpty();
+            for (Path v : vocabs) {
+                assertCleanRejection(CliRunner.run("generate", "--model", v.toString(), "hi"), "has no weights");
+            }
+        }
     }
 }

@@ -106,4 +106,21 @@ class SamplerTest {
         assertThat(none.finish("")).isEqualTo("EN");
         assertThat(none.matched()).isFalse();
     }
+
+    /** The top-k heap must pick exactly the first k of the full sort, ties (equal probabilities) included. */
+    @Test
+    void topKSelectionEqualsTheFullSortsPrefix() {
+        java.util.Random r = new java.util.Random(5);
+        for (int trial = 0; trial < 20; trial++) {
+            float[] probs = new float[1000 + trial * 37];
+            for (int i = 0; i < probs.length; i++) {
+                probs[i] = trial % 2 == 0 ? r.nextFloat() : r.nextInt(20) / 20f; // odd trials: many ties
+            }
+            int[] all = Sampler.sortedByProbability(probs);
+            for (int k : new int[] {1, 2, 40, 999, probs.length, probs.length + 5}) {
+                int[] top = Sampler.topByProbability(probs, k);
+                org.assertj.core.api.Assertions.assertThat(top).containsExactly(java.util.Arrays.copyOf(all, Math.min(k, all.length)));
+            }
+        }
+    }
 }

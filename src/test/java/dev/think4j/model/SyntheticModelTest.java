@@ -27,10 +27,11 @@ class SyntheticModelTest {
         assertThat((double) ModelShape.named("llama-3.2-1b").parameterCount()).isCloseTo(1.24e9, within(0.01 * 1.24e9));
         assertThat((double) ModelShape.named("llama-3-8b").parameterCount()).isCloseTo(8.03e9, within(0.01 * 8.03e9));
         assertThat((double) ModelShape.named("qwen2.5-0.5b").parameterCount()).isCloseTo(0.494e9, within(0.01 * 0.494e9));
+        assertThat((double) ModelShape.named("smollm3-3b").parameterCount()).isCloseTo(3.08e9, within(0.01 * 3.08e9));
     }
 
     @ParameterizedTest
-    @CsvSource({"tiny,Q8_0", "tiny,Q4_0", "tiny-qwen2,F16", "tiny-qwen3,Q8_0", "tiny,Q4_K"})
+    @CsvSource({"tiny,Q8_0", "tiny,Q4_0", "tiny-qwen2,F16", "tiny-qwen3,Q8_0", "tiny,Q4_K", "tiny-phi,Q8_0", "tiny-smollm3,Q4_0"})
     void writesLoadsAndGenerates(String shape, String type) {
         ModelShape s = ModelShape.named(shape);
         Path out = dir.resolve(shape + ".gguf");
@@ -59,5 +60,44 @@ class SyntheticModelTest {
         try (GgufFile g = GgufFile.open(SharedFixtures.bundledModel())) {
             assertThat(g.tensor("rope_freqs.weight")).isNull();
         }
+    }
+
+    /**
+     * Phi-3's fused matrices are split into row-range views at load: each view must hold exactly its
+     * rows of the fused tensor (Q, K, V in that order; gate then up), for block types too.
+     */
+    @ParameterizedTest
+    @CsvSource({"F32", "F16", "Q8_0", "Q4_0"}) // rows of 64 values: K-quants would fall back to F16
+    void phi3FusedMatricesSplitIntoTheirRows(String type) {
+        ModelShape s = ModelShape.named("tiny-phi");
+        Path out = dir.resolve("phi-" + type + ".gguf");
+        SyntheticModel.write(s, GgmlType.valueOf(type), out, 3, SharedFixtures.bundledModel(), null);
+        try (Model m = Model.load(out)) {
+            ModelConfig c = m.config();
+            for (int l = 0; l < c.layers(); l++) {
+                LayerWeights lw = m.weights().layers()[l];
+                float[] qkv = dequantized(m, "blk." + l + ".attn_qkv.weight");
+                int d = c.dim();
+                assertRows(qkv, 0, lw.wq(), c.queryDim() * d);
+                assertRows(qkv, c.queryDim() * d, lw.wk(), c.kvDim() * d);
+                assertRows(qkv, (c.queryDim() + c.kvDim()) * d, lw.wv(), c.kvDim() * d);
+                float[] up = dequantized(m, "blk." + l + ".ffn_up.weight");
+                assertRows(up, 0, lw.wGate(), c.hiddenDim() * d);
+                assertRows(up, c.hiddenDim() * d, lw.wUp(), c.hiddenDim() * d);
+            }
+        }
+    }
+
+    private static float[] dequantized(Model m, String name) {
+        GgufTensorInfo info = m.gguf().tensor(name);
+        float[] all = new float[Math.toIntExact(info.elementCount())];
+        dev.think4j.tensor.FloatTensor.of(info.type(), m.gguf().tensorData(info), info.elementCount()).dequantize(0, all, 0, all.length);
+        return all;
+    }
+
+    private static void assertRows(float[] fused, int from, dev.think4j.tensor.FloatTensor view, int n) {
+        float[] got = new float[n];
+        view.dequantize(0, got, 0, n);
+        assertThat(got).containsExactly(java.util.Arrays.copyOfRange(fused, from, from + n));
     }
 }

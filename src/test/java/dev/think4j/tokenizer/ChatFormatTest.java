@@ -65,6 +65,31 @@ class ChatFormatTest {
                 + "<|im_start|>user\nTell me a story.<|im_end|>\n<|im_start|>assistant\n");
     }
 
+    /**
+     * SmolLM3 against its own template rendered by Jinja2 (tools/render_chat_template.py): system
+     * prompt or default instructions, /no_think, tool turns, with and without the generation prompt.
+     */
+    @Test
+    void smolLm3RendersExactlyAsItsTemplate() throws IOException {
+        ChatFormat f = format("HuggingFaceTB-SmolLM3-3B.jinja");
+        com.fasterxml.jackson.databind.JsonNode fx;
+        try (var in = ChatFormatTest.class.getResourceAsStream("/dev/think4j/tokenizer/smollm3-renderings.json")) {
+            fx = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+        }
+        int n = 0;
+        for (var c : fx.get("cases")) {
+            List<ChatMessage> messages = new java.util.ArrayList<>();
+            for (var m : c.get("messages")) {
+                messages.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
+            }
+            assertThat(f.render(messages, c.get("add_generation_prompt").asBoolean()))
+                    .as("%s, generation prompt %s", c.get("name").asText(), c.get("add_generation_prompt").asText())
+                    .isEqualTo(c.get("rendered").asText());
+            n++;
+        }
+        assertThat(n).isEqualTo(10);
+    }
+
     @Test
     void smolLm3MetadataHeader() throws IOException {
         ChatFormat f = format("HuggingFaceTB-SmolLM3-3B.jinja");
