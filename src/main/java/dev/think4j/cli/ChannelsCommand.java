@@ -1,7 +1,7 @@
 package dev.think4j.cli;
 
 import dev.think4j.Think4jException;
-import dev.think4j.kv.ChannelReport;
+import dev.think4j.eval.ChannelReport;
 import dev.think4j.kv.CompressedKvCache;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;
@@ -31,6 +31,9 @@ public final class ChannelsCommand implements Callable<Integer> {
 
     @Option(names = {"-f", "--prompt-file"}, paramLabel = "FILE", description = "read the prompt from a UTF-8 text file")
     java.nio.file.Path promptFile;
+
+    @Option(names = "--chart", paramLabel = "FILE.png", description = "also draw kept key channels per layer and KV head as a PNG heatmap")
+    java.nio.file.Path chart;
 
     @Option(names = "--json", description = "print {\"layers\":[{\"layer\":0,\"kv_heads\":[{\"kv_head\":0,\"kept\":[..],\"scores\":[..]}]}]}")
     boolean json;
@@ -70,6 +73,22 @@ public final class ChannelsCommand implements Callable<Integer> {
                                         .mapToObj(v -> String.format(Locale.ROOT, "%.3g", v)).toArray()));
                     }
                 }
+                if (report.perHeadAllocation()) {
+                    out.printf("kept key channels per KV head (of %d), one line per layer:%n", model.kvShape().headDim());
+                    int[][] counts = report.keptCounts();
+                    for (int l = 0; l < counts.length; l++) {
+                        out.printf("layer %2d %s%n", l, Arrays.toString(counts[l]));
+                    }
+                }
+            }
+            if (chart != null) {
+                int[][] counts = report.keptCounts();
+                double[][] values = Arrays.stream(counts).map(r -> Arrays.stream(r).asDoubleStream().toArray()).toArray(double[][]::new);
+                dev.think4j.eval.Charts.heatmap(chart, "kept key channels, --kv " + policy.spec(), "KV head", "layer",
+                        "channels kept of " + model.kvShape().headDim(),
+                        java.util.stream.IntStream.range(0, counts[0].length).mapToObj(String::valueOf).toList(),
+                        java.util.stream.IntStream.range(0, counts.length).mapToObj(String::valueOf).toList(), values, false);
+                err.println("chart: " + chart);
             }
             out.flush();
         }

@@ -2,7 +2,6 @@ package dev.think4j.cli;
 
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvPress;
-import dev.think4j.kv.ThinkPress;
 import java.io.PrintWriter;
 
 /** Warnings and notes on stderr about settings that run but do not do what the user likely expects. */
@@ -19,7 +18,7 @@ final class Notes {
      */
     static boolean shortPrompt(PrintWriter err, KvPolicy policy, int promptTokens) {
         for (KvPress p : policy.presses()) {
-            if (p instanceof ThinkPress && promptTokens <= p.window()) {
+            if (p.stage() == KvPress.Stage.PRUNE && promptTokens <= p.window()) {
                 err.println("note: prompt of " + promptTokens + " tokens is not longer than the ThinK window " + p.window()
                         + ": nothing compressed (flush= needs channels chosen from a longer prompt too); give more than "
                         + p.window() + " prompt tokens, e.g. --prompt-file docs/examples/story.txt");

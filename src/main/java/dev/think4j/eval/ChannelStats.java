@@ -1,7 +1,7 @@
 package dev.think4j.eval;
 
 import dev.think4j.kv.CompressedKvCache;
-import dev.think4j.kv.HeadCompression;
+import dev.think4j.kv.HeadObservation;
 import dev.think4j.kv.KvShape;
 
 /**
@@ -18,12 +18,13 @@ public final class ChannelStats {
         KvShape s = cache.shape();
         double[][][] out = new double[s.layers()][][];
         for (int l = 0; l < s.layers(); l++) {
-            int n = cache.head(l, 0).tailLength();
+            HeadObservation first = cache.observe(l, 0);
+            int n = first.tokenCount();
             out[l] = new double[n][s.kvDim()];
-            float[] row = new float[s.headDim()];
             for (int g = 0; g < s.kvHeads(); g++) {
+                float[][] keys = (g == 0 ? first : cache.observe(l, g)).keys();
                 for (int t = 0; t < n; t++) {
-                    cache.head(l, g).tailKeys().row(t, row, 0);
+                    float[] row = keys[t];
                     for (int j = 0; j < s.headDim(); j++) {
                         out[l][t][g * s.headDim() + j] = Math.abs(row[j]);
                     }
@@ -68,7 +69,7 @@ public final class ChannelStats {
         double[] mean = null;
         int heads = 0;
         for (int g = 0; g < s.kvHeads(); g++) {
-            HeadCompression v = cache.compressionView(layer, g);
+            HeadObservation v = cache.observe(layer, g);
             int w = v.window();
             for (int h = 0; h < v.groupSize(); h++) {
                 double[][] m = new double[w][v.tokenCount()];

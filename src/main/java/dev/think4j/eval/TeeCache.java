@@ -1,7 +1,6 @@
 package dev.think4j.eval;
 
 import dev.think4j.kv.CompressedKvCache;
-import dev.think4j.kv.HeadCache;
 import dev.think4j.kv.KvCache;
 import dev.think4j.kv.KvShape;
 
@@ -59,18 +58,17 @@ final class TeeCache implements KvCache {
             acc[1] += (double) out[outOff + i] * out[outOff + i];
         }
         int d = s.headDim();
-        float[] scratch = new float[d];
         for (int h = 0; h < s.heads(); h++) {
-            HeadCache fh = full.head(layer, h / s.groupSize());
-            HeadCache ch = compressed.head(layer, h / s.groupSize());
+            int fn = full.length(layer, h / s.groupSize());
+            int cn = compressed.length(layer, h / s.groupSize());
             acc[5]++;
-            if (fh.length() != ch.length()) {
+            if (fn != cn) {
                 continue; // tokens were evicted: logits no longer pair up token by token
             }
-            float[] lf = new float[fh.length()];
-            float[] lc = new float[ch.length()];
-            fh.scores(q, qOff + h * d, lf, scratch);
-            ch.scores(q, qOff + h * d, lc, scratch);
+            float[] lf = new float[fn];
+            float[] lc = new float[cn];
+            full.logits(layer, h, q, qOff + h * d, lf);
+            compressed.logits(layer, h, q, qOff + h * d, lc);
             for (int t = 0; t < lf.length; t++) {
                 double e = lf[t] - lc[t];
                 acc[2] += e * e;

@@ -1,6 +1,7 @@
 package dev.think4j.kv;
 
 import dev.think4j.gguf.GgmlType;
+import dev.think4j.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -11,7 +12,7 @@ import jdk.incubator.vector.FloatVector;
  * one per channel block, and no horizontal sum (row-major codes need one per token, which cost
  * several times the dot itself: the reason this layout exists).
  */
-final class BlockQuantKeys implements KeyStore, AppendableStore, RowRemovable {
+final class BlockQuantKeys implements KeyStore {
     /** Tokens per block: a vector's lanes. */
     private static final int T = PackedCodes.VECTOR ? PackedCodes.LANES : 8;
 
@@ -54,7 +55,6 @@ final class BlockQuantKeys implements KeyStore, AppendableStore, RowRemovable {
         return (t / T) * T * blocksPerRow + b * T + t % T;
     }
 
-    @Override
     public void appendRows(float[][] rows) {
         for (float[] row : rows) {
             appendRow(row);
@@ -234,7 +234,6 @@ final class BlockQuantKeys implements KeyStore, AppendableStore, RowRemovable {
         }
     }
 
-    @Override
     public void retain(int[] rows) {
         BlockQuantKeys kept = new BlockQuantKeys(type, width, rows.length);
         for (int i = 0; i < rows.length; i++) {

@@ -1,6 +1,8 @@
 package dev.think4j.kv;
 
 import dev.think4j.gguf.GgmlType;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Block-quantized KV cache (q8_0 / q4_0), the baselines llama.cpp users know: every token except
@@ -9,33 +11,46 @@ import dev.think4j.gguf.GgmlType;
  */
 public final class BlockQuantPress implements KvPress {
     private final GgmlType type;
-    private final SegmentEncoder encoder;
+    private final StoreFormat<BlockQuantKeys, BlockQuantStore> format;
 
     public BlockQuantPress(GgmlType type) {
         this.type = type;
-        this.encoder = new SegmentEncoder() {
+        this.format = new StoreFormat<>() {
             @Override
-            public KeyStore encodeKeys(float[][] rows, int width) {
+            public BlockQuantKeys encodeKeys(float[][] rows, int width) {
                 BlockQuantKeys k = new BlockQuantKeys(type, width, rows.length);
                 k.appendRows(rows);
                 return k;
             }
 
             @Override
-            public ValueStore encodeValues(float[][] rows, int width) {
+            public BlockQuantStore encodeValues(float[][] rows, int width) {
                 BlockQuantStore v = new BlockQuantStore(type, width, rows.length);
                 v.appendRows(rows);
                 return v;
             }
 
             @Override
-            public boolean appendable() {
+            public boolean append(BlockQuantKeys keys, BlockQuantStore values, float[][] keyRows, float[][] valueRows) {
+                keys.appendRows(keyRows);
+                values.appendRows(valueRows);
                 return true;
             }
 
             @Override
-            public Class<?> keyStoreClass() {
-                return BlockQuantKeys.class;
+            public boolean dropsTokens() {
+                return true;
+            }
+
+            @Override
+            public void retain(BlockQuantKeys keys, BlockQuantStore values, int[] rows) {
+                keys.retain(rows);
+                values.retain(rows);
+            }
+
+            @Override
+            public String description() {
+                return type.name().toLowerCase(java.util.Locale.ROOT) + " blocks";
             }
 
             @Override
@@ -62,19 +77,23 @@ public final class BlockQuantPress implements KvPress {
     }
 
     @Override
-    public void compress(HeadCompression h) {
-        h.requireFullWidthTail(h.compressionRequested() ? h.fullWidthTail() : 0);
-        h.setEncoder(encoder);
+    public Optional<StoreFormat<?, ?>> format() {
+        return Optional.of(format);
     }
 
     @Override
-    public void afterToken(HeadCache head, int generated) {
-        if (head.encoder() != encoder) {
-            return;
-        }
-        int keep = Math.max(0, head.protectedTail());
-        if (head.tailLength() > keep) {
-            head.flush(head.tailLength() - keep);
+    public HeadPlan compress(HeadObservation h, HeadPlan plan) {
+        return plan.requireFullWidthTail(plan.fullWidthTail().orElse(0))
+                .withFormat(format, OptionalInt.empty())
+                .withRule(new FlushAll());
+    }
+
+    /** Quantizes every generated token except the full-width tail the last compression protected. */
+    record FlushAll() implements DecodeRule {
+        @Override
+        public Step next(HeadStatus head, int generated) {
+            int keep = head.protectedTail();
+            return head.tailLength() > keep ? new Flush(head.tailLength() - keep) : null;
         }
     }
 }

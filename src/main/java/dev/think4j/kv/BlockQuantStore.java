@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * same quantizer in a layout made for scoring, {@link BlockQuantKeys}. Grows by appending rows and
  * can drop rows (eviction).
  */
-final class BlockQuantStore implements ValueStore, AppendableStore, RowRemovable {
+final class BlockQuantStore implements ValueStore {
     private final GgmlType type;
     private final int width;
     private final int block;
@@ -68,7 +68,6 @@ final class BlockQuantStore implements ValueStore, AppendableStore, RowRemovable
         return d == 0 ? 8 : Math.max(0, Math.min(15, Math.round(x / d) + 8));
     }
 
-    @Override
     public void appendRows(float[][] rows) {
         for (float[] row : rows) {
             appendRow(row);
@@ -167,7 +166,6 @@ final class BlockQuantStore implements ValueStore, AppendableStore, RowRemovable
         }
     }
 
-    @Override
     public void retain(int[] rows) {
         byte[] nc = new byte[Math.max(1, rows.length) * codeBytesPerRow];
         short[] ns = new short[Math.max(1, rows.length) * blocksPerRow];

@@ -28,10 +28,10 @@ public final class ChannelSelection {
      * ThinK's key-channel score: (sum over window queries of q_j^2) * (sum over cached keys of k_j^2),
      * the squared product of the two column norms (same ranking as ||Q_win[:,j] K[:,j]^T||_F).
      */
-    public static double[] thinkScores(HeadCompression h) {
+    public static double[] thinkScores(HeadObservation h, int[] kept) {
         int d = h.headDim();
         double[] q = squaredNorms(h.windowQueries(), d);
-        double[] k = squaredNorms(h.keptKeys(), d);
+        double[] k = squaredNorms(h.keys(kept), d);
         double[] s = new double[d];
         for (int j = 0; j < d; j++) {
             s[j] = q[j] * k[j];
@@ -40,33 +40,34 @@ public final class ChannelSelection {
     }
 
     /** The query-agnostic baseline: sum over cached keys of k_j^2. */
-    public static double[] keyNormScores(HeadCompression h) {
-        return squaredNorms(h.keptKeys(), h.headDim());
+    public static double[] keyNormScores(HeadObservation h, int[] kept) {
+        return squaredNorms(h.keys(kept), h.headDim());
     }
 
     /** Indices of the {@code keep} highest scores (ties: lower index first), sorted ascending. */
     public static int[] top(double[] scores, int keep) {
-        Integer[] order = IntStream.range(0, scores.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : Integer.compare(a, b));
-        int[] kept = new int[keep];
-        for (int i = 0; i < keep; i++) {
-            kept[i] = order[i];
-        }
+        int[] kept = Arrays.copyOf(ranking(scores), keep);
         Arrays.sort(kept);
         return kept;
+    }
+
+    /** All channel indices, highest score first (ties: lower index first): {@link #top} keeps a prefix of it. */
+    public static int[] ranking(double[] scores) {
+        return IntStream.range(0, scores.length).boxed()
+                .sorted((a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : Integer.compare(a, b))
+                .mapToInt(Integer::intValue).toArray();
     }
 
     /**
      * ThinK's value-channel score: || softmax(Q_win K^T / sqrt(D)) V[:, j] || over all window rows,
      * causal (a window query at prompt position p sees kept tokens at positions <= p).
      */
-    public static double[] valueScores(HeadCompression h) {
+    public static double[] valueScores(HeadObservation h, int[] kept) {
         int d = h.headDim();
-        int[] kept = h.keptTokens();
         float[][] values = h.values();
         double[] sumSq = new double[d];
         double[] out = new double[d];
-        for (double[] row : WindowAttention.probabilities(h)) {
+        for (double[] row : WindowAttention.probabilities(h, kept)) {
             java.util.Arrays.fill(out, 0);
             for (int i = 0; i < kept.length; i++) {
                 if (row[i] != 0) {

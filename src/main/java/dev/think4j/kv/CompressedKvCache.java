@@ -1,21 +1,32 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Parallel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The KV cache: one {@link HeadCache} per (layer, KV head), compressed at the end of each prefill by
  * the configured {@link KvPolicy}. With an empty policy it is the plain dense cache.
  *
+ * <p>A compression point, per head: observe it ({@link HeadObservation}: its keys, values and the
+ * window queries), let each press of the policy narrow a {@link HeadPlan}, and have the head carry
+ * the plan out. Between decoded tokens the head runs the {@link DecodeRule}s its plan brought.
+ *
  * <p>Sliding-window layers ({@link KvShape#window(int)} > 0, Gemma 3's local layers) hold at most
  * their window: each append frees the tokens that fell out of it (they are removed from storage,
- * not masked), so attention there is exactly attention over the last {@code window} positions. On
- * those layers the policy applies as follows (see {@link #pressesFor(int)}):
+ * not masked; see {@link HeadCache}), so attention there is exactly attention over the last
+ * {@code window} positions. On those layers the policy applies as follows (see {@link #pressesFor(int)}):
  * <ul>
- *   <li>channel pruning (ThinK, keynorm) works as on any layer: it prunes the channels of the window's
- *       tokens older than its own observation window, and {@code flush=N} moves generated ones too;</li>
- *   <li>eviction (SnapKV, PyramidKV, H2O, StreamingLLM) is not applied: the model's window already is
- *       the eviction there, and the cache does not track positions of kept tokens, so a budget inside
- *       the window would make the "oldest token" of later drops no longer the oldest position;</li>
+ *   <li>channel pruning (ThinK, keynorm, adaptive {@code think:budget=R}, whose shared budget counts
+ *       these layers' heads like any other) works as on any layer: it prunes the channels of the
+ *       window's tokens older than its own observation window, and {@code flush=N} moves generated
+ *       ones too;</li>
+ *   <li>eviction ({@link EvictionPress}: SnapKV, PyramidKV, H2O, StreamingLLM, knorm, random) is not
+ *       applied: the model's window already is the eviction there, and the cache does not track
+ *       positions of kept tokens, so a budget inside the window would make the "oldest token" of
+ *       later drops no longer the oldest position. Their plans bring no {@link DecodeRule}s there,
+ *       so H2O's attention observer never runs on these layers either;</li>
  *   <li>q8_0 / q4_0 apply (their rows can be dropped one by one); KIVI does not, since its keys are
  *       quantized per channel over groups of tokens that cannot lose their oldest token alone.</li>
  * </ul>
@@ -26,10 +37,6 @@ public final class CompressedKvCache implements KvCache {
 
     private final KvShape shape;
     private final KvPolicy policy;
-    /** Presses fed decode attention; computed once since attend() runs per head, layer and token. */
-    private final java.util.List<KvPress> observers;
-    /** Per layer, the presses that apply to it (all of them except on sliding-window layers). */
-    private final java.util.List<java.util.List<KvPress>> layerPresses;
     private final HeadCache[][] heads;
     private final float scale;
     private final int window;
@@ -45,15 +52,10 @@ public final class CompressedKvCache implements KvCache {
     public CompressedKvCache(KvShape shape, KvPolicy policy) {
         this.shape = shape;
         this.policy = policy;
-        this.observers = policy.presses().stream().filter(KvPress::observesAttention).toList();
-        this.layerPresses = new java.util.ArrayList<>();
-        for (int l = 0; l < shape.layers(); l++) {
-            layerPresses.add(pressesFor(l));
-        }
         this.heads = new HeadCache[shape.layers()][shape.kvHeads()];
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
-                heads[l][g] = new HeadCache(l, g, shape.headDim());
+                heads[l][g] = new HeadCache(l, g, shape.headDim(), shape.window(l));
             }
         }
         this.scale = (float) (1.0 / Math.sqrt(shape.headDim()));
@@ -67,13 +69,15 @@ public final class CompressedKvCache implements KvCache {
      * sliding-window layer, channel pruning and per-token quantization but neither eviction nor KIVI
      * (why: see the class comment).
      */
-    java.util.List<KvPress> pressesFor(int layer) {
+    List<KvPress> pressesFor(int layer) {
+        return forLayer(policy.presses(), layer);
+    }
+
+    private List<KvPress> forLayer(List<KvPress> presses, int layer) {
         if (shape.window(layer) == 0) {
-            return policy.presses();
+            return presses;
         }
-        return policy.presses().stream()
-                .filter(p -> p.stage() != KvPress.Stage.EVICT && !(p instanceof KiviPress))
-                .toList();
+        return presses.stream().filter(p -> p.stage() != KvPress.Stage.EVICT && !(p instanceof KiviPress)).toList();
     }
 
     public static CompressedKvCache dense(KvShape shape) {
@@ -89,8 +93,21 @@ public final class CompressedKvCache implements KvCache {
         return policy;
     }
 
-    public HeadCache head(int layer, int kvHead) {
+    HeadCache head(int layer, int kvHead) {
         return heads[layer][kvHead];
+    }
+
+    /** Tokens one (layer, KV head) holds. */
+    public int length(int layer, int kvHead) {
+        return heads[layer][kvHead].length();
+    }
+
+    /**
+     * Unscaled logits of one query head's q (headDim floats at qOff) against every token the layer
+     * holds for its KV head, in cache order, into out; returns the token count.
+     */
+    public int logits(int layer, int queryHead, float[] q, int qOff, float[] out) {
+        return heads[layer][queryHead / shape.groupSize()].scores(q, qOff, out, new float[shape.headDim()]);
     }
 
     @Override
@@ -98,21 +115,11 @@ public final class CompressedKvCache implements KvCache {
         return position;
     }
 
-    /** Lets a press re-base positions (StreamingLLM assigns positions within the cache). */
-    public void setPosition(int position) {
-        this.position = position;
-    }
-
     @Override
     public void append(int layer, float[] k, int kOff, float[] v, int vOff) {
         int d = shape.headDim();
-        int window = shape.window(layer);
         for (int g = 0; g < shape.kvHeads(); g++) {
-            HeadCache head = heads[layer][g];
-            head.append(k, kOff + g * d, v, vOff + g * d);
-            if (window > 0 && head.length() > window) {
-                head.dropOldest(head.length() - window);
-            }
+            heads[layer][g].append(k, kOff + g * d, v, vOff + g * d);
         }
     }
 
@@ -149,12 +156,10 @@ public final class CompressedKvCache implements KvCache {
             s[1] = new float[group * shape.headDim()];
         }
         head.attend(q, qOff, group, out, outOff, scale, s[0], s[1]);
-        if (prefilled && !observers.isEmpty() && shape.window(head.layer()) == 0) {
+        if (prefilled && head.observesAttention()) {
             synchronized (head) {
                 for (int i = 0; i < group; i++) {
-                    for (KvPress p : observers) {
-                        p.observeAttention(head, s[0], i * n, n);
-                    }
+                    head.observe(s[0], i * n, n);
                 }
             }
         }
@@ -167,11 +172,9 @@ public final class CompressedKvCache implements KvCache {
         if (policy.isNone() || !prefilled) {
             return;
         }
-        for (int l = 0; l < shape.layers(); l++) {
-            for (HeadCache head : heads[l]) {
-                for (KvPress p : layerPresses.get(l)) {
-                    p.afterToken(head, generated);
-                }
+        for (HeadCache[] layer : heads) {
+            for (HeadCache head : layer) {
+                head.afterToken(generated);
             }
         }
     }
@@ -184,13 +187,67 @@ public final class CompressedKvCache implements KvCache {
             java.util.Arrays.fill(windowCount, 0);
             return;
         }
+        List<KvPress> presses = prepared();
         int total = shape.layers() * shape.kvHeads();
-        Parallel.forRange(total, i -> compressHead(i / shape.kvHeads(), i % shape.kvHeads()));
+        Parallel.forRange(total, i -> {
+            int layer = i / shape.kvHeads();
+            int g = i % shape.kvHeads();
+            HeadObservation seen = observe(layer, g);
+            heads[layer][g].apply(seen, plan(seen, forLayer(presses, layer)));
+        });
         java.util.Arrays.fill(windowCount, 0);
     }
 
-    /** Builds the compression view of one head from its dense tail and the recorded window. */
-    public HeadCompression compressionView(int layer, int g) {
+    /**
+     * What the next compression point would decide for every head, without doing it: plans indexed
+     * [layer][kvHead] (for reports such as the kept channels; needs a prefilled, uncompressed cache).
+     */
+    public HeadPlan[][] plans() {
+        List<KvPress> presses = prepared();
+        HeadPlan[][] out = new HeadPlan[shape.layers()][shape.kvHeads()];
+        int total = shape.layers() * shape.kvHeads();
+        Parallel.forRange(total, i -> out[i / shape.kvHeads()][i % shape.kvHeads()]
+                = plan(observe(i / shape.kvHeads(), i % shape.kvHeads()), forLayer(presses, i / shape.kvHeads())));
+        return out;
+    }
+
+    private static HeadPlan plan(HeadObservation seen, List<KvPress> presses) {
+        HeadPlan plan = HeadPlan.keepAll(seen.tokenCount());
+        for (KvPress p : presses) {
+            plan = p.compress(seen, plan);
+        }
+        return plan;
+    }
+
+    /** The policy's presses, each given its chance to look at every head first (model-wide budgets). */
+    private List<KvPress> prepared() {
+        List<KvPress> done = new ArrayList<>();
+        for (KvPress p : policy.presses()) {
+            List<KvPress> before = List.copyOf(done);
+            done.add(p.prepare(new KvPress.Heads() {
+                @Override
+                public KvShape shape() {
+                    return shape;
+                }
+
+                @Override
+                public <R> List<R> map(BiFunction<HeadObservation, HeadPlan, R> f) {
+                    int total = shape.layers() * shape.kvHeads();
+                    List<R> out = new ArrayList<>(java.util.Collections.nCopies(total, null));
+                    // each task sets its own element; the join orders the writes before the return
+                    Parallel.forRange(total, i -> {
+                        HeadObservation seen = observe(i / shape.kvHeads(), i % shape.kvHeads());
+                        out.set(i, f.apply(seen, plan(seen, forLayer(before, seen.layer()))));
+                    });
+                    return out;
+                }
+            }));
+        }
+        return done;
+    }
+
+    /** What a press sees of one head now: its dense tail and the recorded window queries. */
+    public HeadObservation observe(int layer, int g) {
         HeadCache head = heads[layer][g];
         int n = head.tailLength();
         int d = shape.headDim();
@@ -212,15 +269,7 @@ public final class CompressedKvCache implements KvCache {
                 System.arraycopy(windowQueries[layer], slot * qd + qh * d, wq[h * w + t], 0, d);
             }
         }
-        return new HeadCompression(layer, g, keys, values, wq, w, group, shape.layers());
-    }
-
-    private void compressHead(int layer, int g) {
-        HeadCompression view = compressionView(layer, g);
-        for (KvPress p : layerPresses.get(layer)) {
-            p.compress(view);
-        }
-        heads[layer][g].apply(view);
+        return new HeadObservation(layer, g, shape.layers(), d, keys, values, wq, w, group);
     }
 
     /** Most tokens any (layer, KV head) holds: what counts against the context window. */
@@ -250,7 +299,7 @@ public final class CompressedKvCache implements KvCache {
         for (int l = 0; l < shape.layers(); l++) {
             for (int g = 0; g < shape.kvHeads(); g++) {
                 heads[l][g].release();
-                heads[l][g] = new HeadCache(l, g, shape.headDim());
+                heads[l][g] = new HeadCache(l, g, shape.headDim(), shape.window(l));
             }
         }
         java.util.Arrays.fill(windowCount, 0);

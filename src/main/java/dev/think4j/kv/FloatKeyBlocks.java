@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * costs more than the dot itself at head dimensions of 32..128). Used for full-width tails and
  * channel-pruned (physically compacted) float segments.
  */
-public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemovable {
+public final class FloatKeyBlocks implements KeyStore {
     private static final VectorSpecies<Float> S = Vectors.FLOAT;
     private static final int L = S.length();
     static final int BLOCK = 2 * L;
@@ -66,7 +66,6 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
         count++;
     }
 
-    @Override
     public void appendRows(float[][] rows) {
         for (float[] row : rows) {
             append(row, 0);
@@ -107,7 +106,6 @@ public final class FloatKeyBlocks implements KeyStore, AppendableStore, RowRemov
         count = remaining;
     }
 
-    @Override
     public void retain(int[] rows) {
         float[] next = new float[blocks(Math.max(rows.length, BLOCK)) * BLOCK * width];
         for (int i = 0; i < rows.length; i++) {

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link FloatKeyBlocks}, whose layout suits q . k). Accumulating p_t * v_t walks the tokens with
  * the output channels held in registers.
  */
-public final class FloatRows implements ValueStore, AppendableStore, RowRemovable {
+public final class FloatRows implements ValueStore {
     private static final VectorSpecies<Float> S = Vectors.FLOAT;
     private static final int L = S.length();
     private static final boolean VECTOR = L >= 4;
@@ -21,16 +21,6 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     public FloatRows(int width, int initialCapacity) {
         this.width = width;
         this.data = new float[Math.max(1, initialCapacity) * width];
-    }
-
-    /** Copies the given rows, keeping only {@code channels} (null = all) in that order. */
-    public static FloatRows of(float[][] rows, int[] channels, int fullWidth) {
-        int w = channels == null ? fullWidth : channels.length;
-        FloatRows r = new FloatRows(w, rows.length);
-        for (float[] row : rows) {
-            r.appendGathered(row, 0, channels);
-        }
-        return r;
     }
 
     @Override
@@ -46,19 +36,6 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     public void append(float[] src, int off) {
         ensureCapacity(count + 1);
         System.arraycopy(src, off, data, count * width, width);
-        count++;
-    }
-
-    void appendGathered(float[] src, int off, int[] channels) {
-        if (channels == null) {
-            append(src, off);
-            return;
-        }
-        ensureCapacity(count + 1);
-        int base = count * width;
-        for (int c = 0; c < channels.length; c++) {
-            data[base + c] = src[off + channels[c]];
-        }
         count++;
     }
 
@@ -88,7 +65,6 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
         count = remaining;
     }
 
-    @Override
     public void appendRows(float[][] rows) {
         for (float[] row : rows) {
             append(row, 0);
@@ -96,7 +72,6 @@ public final class FloatRows implements ValueStore, AppendableStore, RowRemovabl
     }
 
     /** Keeps only the rows at the given increasing indices. */
-    @Override
     public void retain(int[] rows) {
         float[] next = new float[Math.max(rows.length, 16) * width];
         for (int i = 0; i < rows.length; i++) {

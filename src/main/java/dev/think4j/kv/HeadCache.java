@@ -1,5 +1,6 @@
 package dev.think4j.kv;
 
+import dev.think4j.tensor.VectorMath;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -9,105 +10,135 @@ import java.util.Set;
 
 /**
  * The cache of one (layer, KV head): compressed segments (oldest first) followed by a dense,
- * full-width tail that new tokens append to. The plan chosen at the last compression point (kept
- * channels, encoder) is remembered so decode-time flushes store tokens the same way.
+ * full-width tail that new tokens append to. It carries out plans ({@link HeadPlan}) at compression
+ * points and the steps its {@link DecodeRule}s ask for between decoded tokens; the channels and
+ * format chosen at the last compression point are remembered so flushed tokens are stored the same way.
+ * A head of a sliding-window layer ({@code window > 0}) frees its oldest tokens whenever an append
+ * takes it past the window.
  */
-public final class HeadCache {
+final class HeadCache implements HeadStatus {
     private final int layer;
     private final int kvHead;
     private final int headDim;
-    private final List<Segment> segments = new ArrayList<>();
+    /** Tokens kept at most (a sliding-window layer), 0 for all of them. */
+    private final int window;
+    private final List<Segment<?, ?>> segments = new ArrayList<>();
     private FloatKeyBlocks tailKeys;
     private FloatRows tailValues;
 
     private int[] keyChannels;
     private int[] valueChannels;
-    private SegmentEncoder encoder = SegmentEncoder.FLOAT;
-    private int protectedTail = -1;
-    /** Per-press working state (e.g. H2O's accumulated attention), keyed by the press. */
-    private final Map<Object, Object> pressState = new java.util.HashMap<>();
+    private StoreFormat<?, ?> format = StoreFormat.FLOAT;
+    private int protectedTail;
+    private List<DecodeRule> rules = List.of();
+    private boolean observesAttention;
 
-    public HeadCache(int layer, int kvHead, int headDim) {
+    HeadCache(int layer, int kvHead, int headDim) {
+        this(layer, kvHead, headDim, 0);
+    }
+
+    HeadCache(int layer, int kvHead, int headDim, int window) {
         this.layer = layer;
         this.kvHead = kvHead;
         this.headDim = headDim;
+        this.window = window;
         this.tailKeys = new FloatKeyBlocks(headDim, 16);
         this.tailValues = new FloatRows(headDim, 16);
     }
 
-    public int layer() {
+    int layer() {
         return layer;
     }
 
-    public int kvHead() {
+    int kvHead() {
         return kvHead;
     }
 
-    public int headDim() {
-        return headDim;
-    }
-
-    public void append(float[] k, int kOff, float[] v, int vOff) {
+    void append(float[] k, int kOff, float[] v, int vOff) {
         tailKeys.append(k, kOff);
         tailValues.append(v, vOff);
+        if (window > 0) {
+            int over = length() - window;
+            if (over > 0) {
+                dropOldest(over);
+            }
+        }
     }
 
+    @Override
     public int length() {
         int n = tailKeys.tokens();
-        for (Segment s : segments) {
+        for (Segment<?, ?> s : segments) {
             n += s.tokens();
         }
         return n;
     }
 
-    public List<Segment> segments() {
+    List<Segment<?, ?>> segments() {
         return Collections.unmodifiableList(segments);
     }
 
-    public FloatKeyBlocks tailKeys() {
+    FloatKeyBlocks tailKeys() {
         return tailKeys;
     }
 
-    public FloatRows tailValues() {
+    FloatRows tailValues() {
         return tailValues;
     }
 
+    @Override
     public int tailLength() {
         return tailKeys.tokens();
     }
 
-    public int[] keyChannels() {
+    int[] keyChannels() {
         return keyChannels;
     }
 
-    public int[] valueChannels() {
+    int[] valueChannels() {
         return valueChannels;
     }
 
-    public SegmentEncoder encoder() {
-        return encoder;
-    }
-
-    /** Recent tokens the last compression plan kept full width (-1 before any compression). */
+    @Override
     public int protectedTail() {
         return protectedTail;
     }
 
-    /** State a press keeps for this head; created on first use. */
-    @SuppressWarnings("unchecked")
-    public <T> T state(Object press, java.util.function.Supplier<T> create) {
-        return (T) pressState.computeIfAbsent(press, k -> create.get());
+    @Override
+    public boolean prunesChannels() {
+        return keyChannels != null || valueChannels != null;
     }
 
-    public void setState(Object press, Object value) {
-        pressState.put(press, value);
+    boolean observesAttention() {
+        return observesAttention;
+    }
+
+    /** Hands one query head's decode attention (cache order) to the rules that watch it. */
+    void observe(float[] probs, int off, int n) {
+        for (DecodeRule r : rules) {
+            if (r.observesAttention()) {
+                r.observe(probs, off, n);
+            }
+        }
+    }
+
+    /** After a decoded token: carries out each rule's steps, rule by rule, until it asks for nothing. */
+    void afterToken(int generated) {
+        for (DecodeRule r : rules) {
+            for (DecodeRule.Step step = r.next(this, generated); step != null; step = r.next(this, generated)) {
+                switch (step) {
+                    case DecodeRule.Flush f -> flush(f.tokens());
+                    case DecodeRule.Evict e -> evict(e.indices());
+                }
+            }
+        }
     }
 
     /**
      * Attention of one query head: softmax(q . k / sqrt(D)) over segments then tail, values summed
      * into out[outOff .. outOff + D). logits must hold {@link #length()} floats; scratch >= D floats.
      */
-    public void attend(float[] q, int qOff, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
+    void attend(float[] q, int qOff, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
         attend(q, qOff, 1, out, outOff, scale, logits, scratch);
     }
 
@@ -117,14 +148,14 @@ public final class HeadCache {
      * must hold nq * {@link #length()} floats (head i's probabilities end up at i * length());
      * scratch at least nq * D.
      */
-    public void attend(float[] q, int qOff, int nq, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
+    void attend(float[] q, int qOff, int nq, float[] out, int outOff, float scale, float[] logits, float[] scratch) {
         int n = scores(q, qOff, nq, logits, scratch);
         for (int i = 0; i < nq; i++) {
             VectorMath.softmax(logits, i * n, n, scale);
         }
         java.util.Arrays.fill(out, outOff, outOff + nq * headDim, 0f);
         int off = 0;
-        for (Segment s : segments) {
+        for (Segment<?, ?> s : segments) {
             s.accumulate(logits, off, n, nq, out, outOff, headDim, scratch);
             off += s.tokens();
         }
@@ -132,7 +163,7 @@ public final class HeadCache {
     }
 
     /** Unscaled logits of q against every cached token, in cache order; returns the token count. */
-    public int scores(float[] q, int qOff, float[] logits, float[] scratch) {
+    int scores(float[] q, int qOff, float[] logits, float[] scratch) {
         return scores(q, qOff, 1, logits, scratch);
     }
 
@@ -140,7 +171,7 @@ public final class HeadCache {
     private int scores(float[] q, int qOff, int nq, float[] logits, float[] scratch) {
         int n = length();
         int off = 0;
-        for (Segment s : segments) {
+        for (Segment<?, ?> s : segments) {
             s.scores(q, qOff, headDim, nq, logits, off, n, scratch);
             off += s.tokens();
         }
@@ -148,58 +179,51 @@ public final class HeadCache {
         return n;
     }
 
-    /** Rebuilds the tail according to a compression plan made from it (see {@link HeadCompression}). */
-    void apply(HeadCompression plan) {
+    /** Rebuilds the tail according to a plan made from it ({@code seen} is what the plan was made from). */
+    void apply(HeadObservation seen, HeadPlan plan) {
         int[] kept = plan.keptTokens();
-        int tail = plan.fullWidthTail();
+        int tail = plan.tailTokens();
         int body = kept.length - tail;
-        float[][] keys = plan.keys();
-        float[][] values = plan.values();
-        int encoded = plan.encodedPrefix(body);
-        addBody(plan, kept, 0, encoded, plan.encoder());
-        addBody(plan, kept, encoded, body, SegmentEncoder.FLOAT);
+        int encoded = plan.encodedTokens();
+        addBody(seen, plan, 0, encoded, plan.format());
+        addBody(seen, plan, encoded, body, StoreFormat.FLOAT);
         FloatKeyBlocks newKeys = new FloatKeyBlocks(headDim, tail + 16);
         FloatRows newValues = new FloatRows(headDim, tail + 16);
         for (int i = body; i < kept.length; i++) {
-            newKeys.append(keys[kept[i]], 0);
-            newValues.append(values[kept[i]], 0);
+            newKeys.append(seen.keys()[kept[i]], 0);
+            newValues.append(seen.values()[kept[i]], 0);
         }
         tailKeys = newKeys;
         tailValues = newValues;
-        if (plan.compressionRequested()) {
+        if (plan.fullWidthTail().isPresent()) {
             keyChannels = plan.keyChannels();
             valueChannels = plan.valueChannels();
-            encoder = plan.encoder();
-            protectedTail = plan.fullWidthTail();
+            format = plan.format();
+            protectedTail = plan.tailTokens();
         }
-        pressState.putAll(plan.attachments());
+        rules = plan.rules();
+        observesAttention = rules.stream().anyMatch(DecodeRule::observesAttention);
     }
 
     /**
      * Drops the tokens at the given cache-order indices (increasing; segments first, then the tail).
-     * Works on stores that can remove rows (float storage); quantized groups cannot lose single tokens.
+     * Specs that evict during decode are only accepted with formats that drop tokens (see KvSpec).
      */
-    public void evict(int[] indices) {
+    void evict(int[] indices) {
         if (indices.length == 0) {
             return;
         }
         int base = 0;
         int i = 0;
-        List<Segment> next = new ArrayList<>();
-        for (Segment s : segments) {
+        List<Segment<?, ?>> next = new ArrayList<>();
+        for (Segment<?, ?> s : segments) {
             int n = s.tokens();
             int from = i;
             while (i < indices.length && indices[i] < base + n) {
                 i++;
             }
             if (i > from) {
-                if (!(s.keys() instanceof RowRemovable rk) || !(s.values() instanceof RowRemovable rv)) {
-                    throw new dev.think4j.Think4jException("decode-time eviction cannot remove single tokens from "
-                            + s.keys().getClass().getSimpleName() + " storage; combine h2o/streamingllm with float or pruned storage");
-                }
-                int[] keep = keepList(n, indices, from, i, base);
-                rk.retain(keep);
-                rv.retain(keep);
+                s.retain(keepList(n, indices, from, i, base));
             }
             if (s.tokens() > 0) {
                 next.add(s);
@@ -226,24 +250,25 @@ public final class HeadCache {
         return keep;
     }
 
-    private void addBody(HeadCompression plan, int[] kept, int from, int to, SegmentEncoder enc) {
+    private void addBody(HeadObservation seen, HeadPlan plan, int from, int to, StoreFormat<?, ?> enc) {
         if (to <= from) {
             return;
         }
+        int[] kept = plan.keptTokens();
         float[][] bodyKeys = new float[to - from][];
         float[][] bodyValues = new float[to - from][];
         for (int i = from; i < to; i++) {
-            bodyKeys[i - from] = gather(plan.keys()[kept[i]], plan.keyChannels());
-            bodyValues[i - from] = gather(plan.values()[kept[i]], plan.valueChannels());
+            bodyKeys[i - from] = gather(seen.keys()[kept[i]], plan.keyChannels());
+            bodyValues[i - from] = gather(seen.values()[kept[i]], plan.valueChannels());
         }
         addSegment(bodyKeys, bodyValues, plan.keyChannels(), plan.valueChannels(), enc);
     }
 
     /**
      * Moves the oldest {@code count} tail tokens into compressed storage with the current plan
-     * (kept channels and encoder), so memory keeps shrinking during long generations.
+     * (kept channels and format), so memory keeps shrinking during long generations.
      */
-    public void flush(int count) {
+    void flush(int count) {
         if (count <= 0) {
             return;
         }
@@ -259,14 +284,11 @@ public final class HeadCache {
             tailValues.row(i, full, 0);
             v[i] = gather(full, valueChannels);
         }
-        Segment last = segments.isEmpty() ? null : segments.getLast();
-        if (encoder.appendable() && last != null && last.keys() instanceof AppendableStore lk
-                && last.values() instanceof AppendableStore lv && last.keyChannels() == keyChannels
-                && last.valueChannels() == valueChannels && last.keys().getClass() == encoder.keyStoreClass()) {
-            lk.appendRows(k);
-            lv.appendRows(v);
-        } else {
-            addSegment(k, v, keyChannels, valueChannels, encoder);
+        Segment<?, ?> last = segments.isEmpty() ? null : segments.getLast();
+        boolean grown = last != null && last.format() == format && last.keyChannels() == keyChannels
+                && last.valueChannels() == valueChannels && last.append(k, v);
+        if (!grown) {
+            addSegment(k, v, keyChannels, valueChannels, format);
         }
         tailKeys.removeFirst(count);
         tailValues.removeFirst(count);
@@ -274,9 +296,9 @@ public final class HeadCache {
 
     /**
      * Frees the {@code n} oldest tokens (a sliding-window layer's expired ones): shifted out of the
-     * dense tail when nothing is compressed, else removed through {@link #evict}.
+     * dense tail when nothing is compressed, else removed through {@link #evict} (segments first).
      */
-    public void dropOldest(int n) {
+    private void dropOldest(int n) {
         if (segments.isEmpty()) {
             tailKeys.removeFirst(n);
             tailValues.removeFirst(n);
@@ -290,29 +312,29 @@ public final class HeadCache {
     }
 
     /** Keeps only the given tail rows (increasing indices): decode-time eviction. */
-    public void retainTail(int[] rows) {
+    private void retainTail(int[] rows) {
         tailKeys.retain(rows);
         tailValues.retain(rows);
     }
 
-    /** Replaces the segment list (eviction presses that drop or rebuild segments). */
-    public void replaceSegments(List<Segment> next) {
+    /** Replaces the segment list, releasing the stores of dropped segments. */
+    void replaceSegments(List<Segment<?, ?>> next) {
         setSegments(next);
     }
 
     /** Frees the memory of every segment's stores; the head is empty afterwards (a cache being cleared). */
-    public void release() {
+    void release() {
         setSegments(List.of());
     }
 
     /** Installs {@code next}, releasing the stores of dropped segments that {@code next} does not reuse. */
-    private void setSegments(List<Segment> next) {
+    private void setSegments(List<Segment<?, ?>> next) {
         Set<Object> kept = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Segment s : next) {
+        for (Segment<?, ?> s : next) {
             kept.add(s.keys());
             kept.add(s.values());
         }
-        for (Segment s : segments) {
+        for (Segment<?, ?> s : segments) {
             if (!kept.contains(s.keys())) {
                 s.keys().release();
             }
@@ -320,15 +342,15 @@ public final class HeadCache {
                 s.values().release();
             }
         }
-        List<Segment> copy = List.copyOf(next);
+        List<Segment<?, ?>> copy = List.copyOf(next);
         segments.clear();
         segments.addAll(copy);
     }
 
-    private void addSegment(float[][] k, float[][] v, int[] kc, int[] vc, SegmentEncoder enc) {
+    private void addSegment(float[][] k, float[][] v, int[] kc, int[] vc, StoreFormat<?, ?> enc) {
         int kw = kc == null ? headDim : kc.length;
         int vw = vc == null ? headDim : vc.length;
-        segments.add(new Segment(enc.encodeKeys(k, kw), kc, enc.encodeValues(v, vw), vc));
+        segments.add(Segment.encode(enc, k, kc, kw, v, vc, vw));
     }
 
     private static float[] gather(float[] row, int[] channels) {
@@ -346,10 +368,10 @@ public final class HeadCache {
      * Exact bytes held: every segment's stores, each distinct kept-channel list once (segments of a
      * head share the list chosen at compression), and the dense tail.
      */
-    public long bytes() {
+    long bytes() {
         long b = tailKeys.bytes() + tailValues.bytes();
         Map<int[], Boolean> lists = new IdentityHashMap<>();
-        for (Segment s : segments) {
+        for (Segment<?, ?> s : segments) {
             b += s.keys().bytes() + s.values().bytes();
             if (s.keyChannels() != null) {
                 lists.put(s.keyChannels(), true);

@@ -1,5 +1,8 @@
 package dev.think4j.kv;
 
+import java.util.Optional;
+import java.util.OptionalInt;
+
 /**
  * KIVI 2/4-bit KV quantization: keys per channel in groups of G tokens, values per token in groups
  * of G channels, asymmetric. The most recent R tokens stay full precision; as generation proceeds,
@@ -9,31 +12,34 @@ public final class KiviPress implements KvPress {
     private final int bits;
     private final int group;
     private final int residual;
-    private final SegmentEncoder encoder;
+    private final StoreFormat<KiviStores.Keys, KiviStores.Values> format;
 
     public KiviPress(int bits, int group, int residual) {
         this.bits = bits;
         this.group = group;
         this.residual = residual;
-        this.encoder = new SegmentEncoder() {
+        this.format = new StoreFormat<>() {
             @Override
-            public KeyStore encodeKeys(float[][] rows, int width) {
+            public KiviStores.Keys encodeKeys(float[][] rows, int width) {
                 return new KiviStores.Keys(rows, width, group, bits);
             }
 
             @Override
-            public ValueStore encodeValues(float[][] rows, int width) {
+            public KiviStores.Values encodeValues(float[][] rows, int width) {
                 return new KiviStores.Values(rows, width, group, bits);
             }
 
+            /** Flushes come in whole groups of G tokens, which is what KIVI keys can take. */
             @Override
-            public boolean appendable() {
+            public boolean append(KiviStores.Keys keys, KiviStores.Values values, float[][] keyRows, float[][] valueRows) {
+                keys.appendRows(keyRows);
+                values.appendRows(valueRows);
                 return true;
             }
 
             @Override
-            public Class<?> keyStoreClass() {
-                return KiviStores.Keys.class;
+            public String description() {
+                return "KIVI groups";
             }
 
             @Override
@@ -68,27 +74,30 @@ public final class KiviPress implements KvPress {
         return "kivi:" + bits + (group != 32 ? ",group=" + group : "") + (residual != 128 ? ",residual=" + residual : "");
     }
 
-    /**
-     * Quantizes the oldest whole groups outside the most recent R tokens. When a pruning press ran
-     * first, tokens inside the residual but outside its full-width window stay pruned floats.
-     */
     @Override
-    public void compress(HeadCompression h) {
-        int n = h.keptTokens().length;
-        int fullWidth = h.compressionRequested() ? h.fullWidthTail() : -1;
-        int quantized = Math.max(0, n - Math.max(residual, Math.max(fullWidth, 0))) / group * group;
-        h.requireFullWidthTail(fullWidth >= 0 ? fullWidth : n - quantized);
-        h.setEncodedPrefix(quantized);
-        h.setEncoder(encoder);
+    public Optional<StoreFormat<?, ?>> format() {
+        return Optional.of(format);
     }
 
+    /**
+     * Quantizes the oldest whole groups outside the most recent R tokens. When a pruning press asked
+     * for a full-width tail, tokens inside the residual but outside that tail stay pruned floats.
+     */
     @Override
-    public void afterToken(HeadCache head, int generated) {
-        if (head.encoder() != encoder) {
-            return;
-        }
-        while (head.tailLength() - residual >= group) {
-            head.flush(group);
+    public HeadPlan compress(HeadObservation h, HeadPlan plan) {
+        int n = plan.keptTokens().length;
+        int fullWidth = plan.fullWidthTail().orElse(0);
+        int quantized = Math.max(0, n - Math.max(residual, fullWidth)) / group * group;
+        return plan.requireFullWidthTail(plan.fullWidthTail().orElse(n - quantized))
+                .withFormat(format, OptionalInt.of(quantized))
+                .withRule(new FlushGroups(group, residual));
+    }
+
+    /** Moves whole groups of G tail tokens into quantized storage once more than R + G are waiting. */
+    record FlushGroups(int group, int residual) implements DecodeRule {
+        @Override
+        public Step next(HeadStatus head, int generated) {
+            return head.tailLength() - residual >= group ? new Flush(group) : null;
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.think4j.kv;
 
 import dev.think4j.tensor.Quantizer;
+import dev.think4j.tensor.VectorMath;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -158,7 +159,7 @@ final class KiviStores {
         }
     }
 
-    static final class Keys extends PagedStore<Keys.KeyPage> implements KeyStore, AppendableStore {
+    static final class Keys extends PagedStore<Keys.KeyPage> implements KeyStore {
         private final int group;
         private final int bits;
 
@@ -188,7 +189,6 @@ final class KiviStores {
         }
 
         /** Quantizes and appends whole groups (decode-time flushes add one group at a time). */
-        @Override
         public void appendRows(float[][] rows) {
             if (rows.length % group != 0) {
                 throw new IllegalArgumentException(rows.length + " tokens is not a multiple of the KIVI group " + group);
@@ -378,7 +378,7 @@ final class KiviStores {
         }
     }
 
-    static final class Values extends PagedStore<Values.ValuePage> implements ValueStore, AppendableStore {
+    static final class Values extends PagedStore<Values.ValuePage> implements ValueStore {
         /** Per-thread p_t * scale_t for the grouped kernel (one row per query head). */
         private static final ThreadLocal<float[]> WEIGHTS = ThreadLocal.withInitial(() -> new float[0]);
         private final int group;
@@ -409,7 +409,6 @@ final class KiviStores {
             appendRows(rows);
         }
 
-        @Override
         public void appendRows(float[][] rows) {
             for (int i = 0; i < rows.length; i++) {
                 ValuePage page = pages.isEmpty() ? null : pages.getLast();

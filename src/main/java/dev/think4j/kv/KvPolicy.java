@@ -35,6 +35,13 @@ public record KvPolicy(List<KvPress> presses) {
         return w;
     }
 
+    /** Checks model-dependent settings (e.g. a layers= list) against a model of {@code layers} layers. */
+    public void validate(int layers) {
+        for (KvPress p : presses) {
+            p.validate(layers);
+        }
+    }
+
     public String spec() {
         return presses.isEmpty() ? "full" : presses.stream().map(KvPress::spec).collect(Collectors.joining("+"));
     }

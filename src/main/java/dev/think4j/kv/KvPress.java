@@ -1,8 +1,14 @@
 package dev.think4j.kv;
 
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiFunction;
+
 /**
  * One KV compression method. Presses compose in a fixed stage order (evict, prune channels,
- * quantize); each sees one (layer, KV head) at a time and only edits the plan it is handed.
+ * quantize); at a compression point each sees one (layer, KV head) at a time, what was observed
+ * there and the plan so far, and returns the plan narrowed. What a head does between decoded tokens
+ * is part of the plan ({@link DecodeRule}); a press never touches a cache.
  */
 public interface KvPress {
     enum Stage { EVICT, PRUNE, QUANTIZE }
@@ -17,27 +23,36 @@ public interface KvPress {
         return 0;
     }
 
-    /** True when the press drops tokens during decode (needs storage that can lose single tokens). */
+    /** True when the press drops tokens during decode (needs a store format that drops tokens). */
     default boolean evictsDuringDecode() {
         return false;
     }
 
-    /** End of prefill: decide what to keep and how to store it. */
-    void compress(HeadCompression head);
+    /** How this press stores compressed tokens, when it decides that (the quantizers). */
+    default Optional<StoreFormat<?, ?>> format() {
+        return Optional.empty();
+    }
+
+    /** Checks settings that depend on the model (e.g. one ratio per layer) before anything runs. */
+    default void validate(int layers) {
+    }
+
+    /** End of prefill: the plan for one head, narrowed from {@code plan}. */
+    HeadPlan compress(HeadObservation head, HeadPlan plan);
 
     /**
-     * After each decoded token, once all layers hold it: a chance to evict or to flush tail tokens into
-     * compressed storage. {@code generated} counts tokens since the last prefill ended.
+     * Every head at a compression point, as the presses before this one leave it: for presses whose
+     * decision for one head depends on the others (a budget shared by the whole model).
      */
-    default void afterToken(HeadCache head, int generated) {
+    interface Heads {
+        KvShape shape();
+
+        /** f applied to every (layer, KV head), in layer-major order. */
+        <R> List<R> map(BiFunction<HeadObservation, HeadPlan, R> f);
     }
 
-    /** True when {@link #observeAttention} should be fed decode-time attention probabilities. */
-    default boolean observesAttention() {
-        return false;
-    }
-
-    /** Decode attention of one query head over head's tokens in cache order (segments, then tail). */
-    default void observeAttention(HeadCache head, float[] probs, int off, int n) {
+    /** Called before each compression point; returns the press to use for it (by default this one). */
+    default KvPress prepare(Heads heads) {
+        return this;
     }
 }

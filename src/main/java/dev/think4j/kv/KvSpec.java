@@ -20,10 +20,12 @@ public final class KvSpec {
         // One line per press; each press class validates its own arguments.
         register("think", ThinkPress::think);
         register("keynorm", ThinkPress::keyNorm);
-        register("snapkv", a -> SnapKvPress.parse(a, false));
-        register("pyramidkv", a -> SnapKvPress.parse(a, true));
-        register("h2o", H2oPress::parse);
-        register("streamingllm", StreamingLlmPress::parse);
+        register("snapkv", a -> SnapKv.parse(a, false));
+        register("pyramidkv", a -> SnapKv.parse(a, true));
+        register("h2o", H2o::parse);
+        register("streamingllm", StreamingLlm::parse);
+        register("knorm", KNorm::parse);
+        register("random", RandomEviction::parse);
         register("kivi", KiviPress::parse);
         register("q8_0", a -> BlockQuantPress.parse(a, dev.think4j.gguf.GgmlType.Q8_0));
         register("q4_0", a -> BlockQuantPress.parse(a, dev.think4j.gguf.GgmlType.Q4_0));
@@ -72,9 +74,12 @@ public final class KvSpec {
             throw new Think4jException("invalid --kv spec '" + spec + "': " + e.getMessage());
         }
         boolean evictsInDecode = presses.stream().anyMatch(KvPress::evictsDuringDecode);
-        if (evictsInDecode && presses.stream().anyMatch(p -> p instanceof KiviPress)) {
-            throw new Think4jException("invalid --kv spec '" + spec + "': decode-time eviction (h2o, streamingllm) cannot drop "
-                    + "single tokens from KIVI groups; use h2o:N,mode=prefill or q8_0/q4_0 instead");
+        for (KvPress p : presses) {
+            StoreFormat<?, ?> format = p.format().orElse(StoreFormat.FLOAT);
+            if (evictsInDecode && !format.dropsTokens()) {
+                throw new Think4jException("invalid --kv spec '" + spec + "': decode-time eviction (h2o, streamingllm) cannot drop "
+                        + "single tokens from " + format.description() + "; use h2o:N,mode=prefill or q8_0/q4_0 instead");
+            }
         }
         long stages = presses.stream().map(KvPress::stage).distinct().count();
         if (stages < presses.size()) {

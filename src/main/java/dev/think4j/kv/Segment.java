@@ -1,11 +1,29 @@
 package dev.think4j.kv;
 
 /**
- * A run of cached tokens of one (layer, KV head) stored in one layout. {@code keyChannels} and
- * {@code valueChannels} list the channels kept (null = all): the stores are physically that narrow,
+ * A run of cached tokens of one (layer, KV head) stored in one {@link StoreFormat}. {@code keyChannels}
+ * and {@code valueChannels} list the channels kept (null = all): the stores are physically that narrow,
  * the query is gathered once per head, and value output is scattered back to full width.
  */
-public record Segment(KeyStore keys, int[] keyChannels, ValueStore values, int[] valueChannels) {
+public record Segment<K extends KeyStore, V extends ValueStore>(K keys, int[] keyChannels, V values, int[] valueChannels,
+                                                               StoreFormat<K, V> format) {
+
+    /** Encodes narrowed rows in a format ({@code width} = channels per row). */
+    static <K extends KeyStore, V extends ValueStore> Segment<K, V> encode(StoreFormat<K, V> format, float[][] keyRows,
+            int[] keyChannels, int keyWidth, float[][] valueRows, int[] valueChannels, int valueWidth) {
+        return new Segment<>(format.encodeKeys(keyRows, keyWidth), keyChannels, format.encodeValues(valueRows, valueWidth),
+                valueChannels, format);
+    }
+
+    /** Appends narrowed rows in place when the format can; false otherwise. */
+    boolean append(float[][] keyRows, float[][] valueRows) {
+        return format.append(keys, values, keyRows, valueRows);
+    }
+
+    /** Keeps only the given rows (the format must drop tokens). */
+    void retain(int[] rows) {
+        format.retain(keys, values, rows);
+    }
 
     public Segment {
         if (keys.tokens() != values.tokens()) {

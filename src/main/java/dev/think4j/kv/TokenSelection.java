@@ -3,9 +3,20 @@ package dev.think4j.kv;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
-/** Top-k token selection shared by the eviction presses. */
+/** The top-k-plus-recent token selection every eviction press shares. */
 final class TokenSelection {
     private TokenSelection() {
+    }
+
+    /**
+     * Positions (into the kept-token list of {@code total}) to keep under a budget: the last
+     * {@code recent}, and the {@code budget - recent} best of the others by score (ties to the earlier
+     * token), after max-pooling their scores with {@code poolKernel} (1 = no pooling); increasing.
+     */
+    static int[] keepTopAndRecent(double[] scores, int total, int budget, int recent, int poolKernel) {
+        int candidates = total - recent;
+        double[] ranked = poolKernel > 1 ? maxPool(Arrays.copyOf(scores, candidates), poolKernel) : scores;
+        return topPlusTail(ranked, candidates, budget - recent, total);
     }
 
     /**

@@ -10,10 +10,9 @@ final class WindowAttention {
     }
 
     /** [window rows][kept tokens] probabilities (zero where masked). */
-    static double[][] probabilities(HeadCompression h) {
+    static double[][] probabilities(HeadObservation h, int[] kept) {
         int d = h.headDim();
         int w = h.window();
-        int[] kept = h.keptTokens();
         float[][] keys = h.keys();
         float[][] wq = h.windowQueries();
         int n = h.tokenCount();

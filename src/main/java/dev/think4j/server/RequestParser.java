@@ -6,9 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.think4j.Think4jException;
 import dev.think4j.generate.TokenLogprobs;
 import dev.think4j.kv.KvPolicy;
-import dev.think4j.kv.KvPress;
 import dev.think4j.kv.KvSpec;
-import dev.think4j.kv.ThinkPress;
 import dev.think4j.tokenizer.ChatMessage;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,13 +46,7 @@ public final class RequestParser {
      */
     public static KvPolicy kvPolicy(String spec, int layers) {
         KvPolicy policy = KvSpec.parse(spec);
-        for (KvPress press : policy.presses()) {
-            if (press instanceof ThinkPress think) {
-                for (int l = 0; l < layers; l++) {
-                    think.keyLambda(l, layers);
-                }
-            }
-        }
+        policy.validate(layers);
         return policy;
     }
 

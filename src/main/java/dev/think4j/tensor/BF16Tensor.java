@@ -53,7 +53,7 @@ public final class BF16Tensor extends FloatTensor {
                 FloatVector w = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 acc = w.fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
-            result = dev.think4j.kv.VectorMath.sumLanes(acc);
+            result = VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];

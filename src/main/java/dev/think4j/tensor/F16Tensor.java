@@ -55,7 +55,7 @@ public final class F16Tensor extends FloatTensor {
                 ShortVector h = ShortVector.fromMemorySegment(S, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
                 acc = toFloats(((IntVector) h.convertShape(VectorOperators.S2I, I, 0))).fma(FloatVector.fromArray(F, x, xOffset + i), acc);
             }
-            result = dev.think4j.kv.VectorMath.sumLanes(acc);
+            result = VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];

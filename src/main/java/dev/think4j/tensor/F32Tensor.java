@@ -47,7 +47,7 @@ public final class F32Tensor extends FloatTensor {
             FloatVector v = FloatVector.fromArray(SPECIES, x, xOffset + i);
             acc = w.fma(v, acc);
         }
-        float result = dev.think4j.kv.VectorMath.sumLanes(acc); // on every path, see sumLanes
+        float result = VectorMath.sumLanes(acc); // on every path, see sumLanes
         for (; i < n; i++) {
             result += getFloat(offset + i) * x[xOffset + i];
         }

@@ -8,6 +8,7 @@ import dev.think4j.SharedFixtures;
 import dev.think4j.gguf.GgmlType;
 import dev.think4j.model.Model;
 import dev.think4j.model.Transformer;
+import dev.think4j.tensor.VectorMath;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -17,7 +18,7 @@ class EvictionAndQuantizationTest {
     static final KvShape SHAPE = ThinkPressTest.SHAPE;
 
     /** SnapKV's selection written out plainly: window attention, summed, max-pooled, top-k + window. */
-    static int[] bruteForceSnapKv(HeadCompression h, int budget, int kernel) {
+    static int[] bruteForceSnapKv(HeadObservation h, int budget, int kernel) {
         int n = h.tokenCount();
         int w = h.window();
         int d = h.headDim();
@@ -72,10 +73,10 @@ class EvictionAndQuantizationTest {
         ThinkPressTest.fill(cache, 70, 31);
         for (int l = 0; l < SHAPE.layers(); l++) {
             for (int g = 0; g < SHAPE.kvHeads(); g++) {
-                HeadCompression view = cache.compressionView(l, g);
+                HeadObservation view = cache.observe(l, g);
                 int[] expected = bruteForceSnapKv(view, 24, 7);
-                cache.policy().presses().get(0).compress(view);
-                assertThat(view.keptTokens()).as("layer %d head %d", l, g).containsExactly(expected);
+                HeadPlan plan = cache.policy().presses().get(0).compress(view, HeadPlan.keepAll(view.tokenCount()));
+                assertThat(plan.keptTokens()).as("layer %d head %d", l, g).containsExactly(expected);
             }
         }
         cache.endPrefill();
@@ -85,7 +86,7 @@ class EvictionAndQuantizationTest {
 
     @Test
     void pyramidKvShrinksWithDepthAndKeepsTheTotal() {
-        SnapKvPress p = (SnapKvPress) KvSpec.parse("pyramidkv:100").presses().get(0);
+        EvictionPress p = (EvictionPress) KvSpec.parse("pyramidkv:100").presses().get(0);
         int layers = 5;
         int total = 0;
         for (int l = 0; l < layers; l++) {
@@ -139,8 +140,8 @@ class EvictionAndQuantizationTest {
     void h2oKeepsBudgetRecentWindowAndHeavyHitters() {
         CompressedKvCache cache = new CompressedKvCache(SHAPE, KvSpec.parse("h2o:20,recent=6,window=8"));
         ThinkPressTest.Recorded rec = ThinkPressTest.fill(cache, 40, 41);
-        HeadCompression view = cache.compressionView(0, 0);
-        double[] col = WindowAttention.columnSums(WindowAttention.probabilities(view), 40);
+        HeadObservation view = cache.observe(0, 0);
+        double[] col = WindowAttention.columnSums(WindowAttention.probabilities(view, HeadPlan.keepAll(40).keptTokens()), 40);
         cache.endPrefill();
         HeadCache head = cache.head(0, 0);
         assertThat(head.length()).isEqualTo(20);
@@ -172,6 +173,26 @@ class EvictionAndQuantizationTest {
             cache.head(0, 0).tailKeys().row(cache.head(0, 0).tailLength() - 1, row, 0);
             assertThat(row).containsExactly(last);
         }
+    }
+
+    /** A segment around stores made by hand (its format is never asked to encode). */
+    static <K extends KeyStore, V extends ValueStore> Segment<K, V> segmentOf(K keys, V values) {
+        return new Segment<>(keys, null, values, null, new StoreFormat<K, V>() {
+            @Override
+            public K encodeKeys(float[][] rows, int width) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public V encodeValues(float[][] rows, int width) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public String description() {
+                return "hand-made stores";
+            }
+        });
     }
 
     static float[][] randomRows(SplittableRandom rnd, int n, int w) {
@@ -236,7 +257,7 @@ class EvictionAndQuantizationTest {
                 for (int j = 0; j < w; j++) {
                     q[j] = (float) rnd.nextGaussian();
                 }
-                Segment seg = new Segment(keys, null, values, null);
+                Segment<KeyStore, ValueStore> seg = segmentOf(keys, values);
                 float[] logits = new float[n];
                 seg.scores(q, 0, logits, 0, new float[w]);
                 double scale = 1 / Math.sqrt(w);
@@ -303,7 +324,7 @@ class EvictionAndQuantizationTest {
 
         KiviStores.Keys extraKeys = new KiviStores.Keys(rows(new SplittableRandom(5), 8, keys.width()), keys.width(), 8, 2);
         KiviStores.Values extraValues = new KiviStores.Values(rows(new SplittableRandom(6), 8, values.width()), values.width(), 8, 2);
-        head.replaceSegments(List.of(quantized, new Segment(extraKeys, null, extraValues, null)));
+        head.replaceSegments(List.of(quantized, segmentOf(extraKeys, extraValues)));
         head.replaceSegments(List.of(quantized));
         assertThat(extraKeys.isReleased()).as("a dropped segment's keys").isTrue();
         assertThat(extraValues.isReleased()).as("a dropped segment's values").isTrue();

@@ -57,7 +57,7 @@ class SlidingWindowCacheTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"think:k=0.5,window=4", "think:k=0.5,window=4,flush=4", "snapkv:6,window=4", "h2o:6",
-            "streamingllm:2,6", "kivi:2,group=4,residual=4", "q8_0", "think:k=0.5,window=4+q4_0", "snapkv:8,window=4+think:0.5,window=4+kivi:2,group=4,residual=4"})
+            "streamingllm:2,6", "knorm:6,window=4", "random:6,window=4", "think:budget=0.5,window=4", "kivi:2,group=4,residual=4", "q8_0", "think:k=0.5,window=4+q4_0", "snapkv:8,window=4+think:0.5,window=4+kivi:2,group=4,residual=4"})
     void compressedCachesStayWithinTheWindow(String spec) {
         CompressedKvCache cache = new CompressedKvCache(SHAPE, KvSpec.parse(spec));
         SplittableRandom rnd = new SplittableRandom(3);
@@ -76,7 +76,8 @@ class SlidingWindowCacheTest {
             cache.advance(1);
             if (t == 29) {
                 cache.endPrefill();
-                if (spec.contains("think")) {
+                // adaptive ThinK may leave a head at full width: its allocation is tested below
+                if (spec.contains("think") && !spec.contains("budget")) {
                     assertThat(cache.head(0, 0).segments()).as("ThinK prunes the window's tokens older than its own W").hasSize(1);
                     assertThat(cache.head(0, 0).segments().getFirst().tokens()).isEqualTo(WINDOW - 4);
                     assertThat(cache.head(0, 0).keyChannels()).hasSize(8);
@@ -99,6 +100,42 @@ class SlidingWindowCacheTest {
         assertThat(cache.pressesFor(1)).hasSize(3);
         assertThat(cache.pressesFor(0)).hasSize(1).first().isInstanceOf(ThinkPress.class);
         assertThat(new CompressedKvCache(SHAPE, KvSpec.parse("q8_0")).pressesFor(0)).hasSize(1);
+    }
+
+    /**
+     * H2O's decode rule (and with it its attention observer) reaches only global layers; adaptive
+     * ThinK's shared budget counts the sliding layer's heads like any other.
+     */
+    @Test
+    void slidingLayersGetNoEvictionRuleButShareTheChannelBudget() {
+        CompressedKvCache cache = new CompressedKvCache(SHAPE, KvSpec.parse("h2o:6+think:budget=0.5,window=4"));
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] out = new float[SHAPE.queryDim()];
+        for (int t = 0; t < 10; t++) {
+            float[] k = random(rnd, SHAPE.kvDim());
+            float[] v = random(rnd, SHAPE.kvDim());
+            float[] q = random(rnd, SHAPE.queryDim());
+            for (int l = 0; l < SHAPE.layers(); l++) {
+                cache.append(l, k, 0, v, 0);
+                cache.attend(l, q, 0, out, 0);
+            }
+            cache.advance(1);
+        }
+        HeadPlan[][] plans = cache.plans();
+        cache.endPrefill();
+        for (int g = 0; g < SHAPE.kvHeads(); g++) {
+            assertThat(cache.head(0, g).observesAttention()).as("sliding layer head %d", g).isFalse();
+            assertThat(cache.head(1, g).observesAttention()).as("global layer head %d", g).isTrue();
+            assertThat(plans[0][g].keptTokens()).as("no eviction on the sliding layer").hasSize(10);
+        }
+        int kept = 0;
+        for (HeadPlan[] layer : plans) {
+            for (HeadPlan p : layer) {
+                kept += p.keyChannels() == null ? SHAPE.headDim() : p.keyChannels().length;
+            }
+        }
+        assertThat(kept).as("key channels kept over all heads, sliding ones included")
+                .isCloseTo(SHAPE.layers() * SHAPE.kvHeads() * SHAPE.headDim() / 2, within(SHAPE.headDim() / 2));
     }
 
     static float[] dense(float[] q, List<float[]> keys, List<float[]> values) {

@@ -212,12 +212,13 @@ class ThinkPressTest {
             cache.attend(0, q, 0, out, 0);
             cache.advance(1);
         }
-        HeadCompression view0 = cache.compressionView(0, 0);
-        double[] scores0 = ChannelSelection.thinkScores(view0);
+        HeadObservation view0 = cache.observe(0, 0);
+        int[] all = HeadPlan.keepAll(view0.tokenCount()).keptTokens();
+        double[] scores0 = ChannelSelection.thinkScores(view0, all);
         // 4 window positions x (1^2 + 2^2) = 20 on channel 2, times 10 keys x 1^2
         assertThat(scores0[2]).isCloseTo(200.0, within(1e-9));
         assertThat(scores0[5]).isZero();
-        assertThat(ChannelSelection.thinkScores(cache.compressionView(0, 1))[5]).isCloseTo(4 * 10.0 * 10, within(1e-9));
+        assertThat(ChannelSelection.thinkScores(cache.observe(0, 1), all)[5]).isCloseTo(4 * 10.0 * 10, within(1e-9));
         cache.endPrefill();
         assertThat(cache.head(0, 0).keyChannels()).containsExactly(2);
         assertThat(cache.head(0, 1).keyChannels()).containsExactly(5);

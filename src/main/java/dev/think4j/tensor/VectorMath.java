@@ -1,6 +1,5 @@
-package dev.think4j.kv;
+package dev.think4j.tensor;
 
-import dev.think4j.tensor.Vectors;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -11,12 +10,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Small float kernels used by attention over cached rows. */
+/** Small float kernels (lane sums, dot, softmax, exp, f16 widening) shared by the matrix kernels and the KV cache. */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = Vectors.FLOAT;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     /** F16 bits as the KIVI pages store them. */
-    static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Per-thread copy of the halves being widened (see {@link #halvesToFloats(MemorySegment, long, float[], int, int)}). */
     private static final ThreadLocal<short[]> HALF_SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
     /** Halves widened to S's lanes: half the bits. */
@@ -122,7 +121,7 @@ public final class VectorMath {
      * code runs hundreds of times slower until C2 has compiled it, and a short generation on a
      * small model (the bundled one) spent a third of its time in the vector exponential before that.
      */
-    static final int SCALAR_SOFTMAX_BELOW = 256;
+    public static final int SCALAR_SOFTMAX_BELOW = 256;
 
     private static float max(float[] v, int off, int n) {
         int i = 0;
@@ -146,7 +145,7 @@ public final class VectorMath {
      * tail). The vector loop is {@link #exp(float)} on every lane, with the same operations in the
      * same order, written out here rather than called (see {@link #softmax}).
      */
-    static float expInPlace(float[] v, int off, int n, float max, float scale) {
+    public static float expInPlace(float[] v, int off, int n, float max, float scale) {
         int i = 0;
         int upper = S.loopBound(n);
         FloatVector vmax = FloatVector.broadcast(S, max);
@@ -185,7 +184,7 @@ public final class VectorMath {
      * its sum goes to lane i mod LANES in the same order, lanes are summed left to right, then the
      * tail. The bits are the same, so the choice between the two never shows in results.
      */
-    static float expInPlaceScalar(float[] v, int off, int n, float max, float scale) {
+    public static float expInPlaceScalar(float[] v, int off, int n, float max, float scale) {
         int lanes = S.length();
         int upper = S.loopBound(n);
         float[] acc = new float[lanes];
@@ -273,7 +272,7 @@ public final class VectorMath {
      * subnormal halves alike, so one multiply rescales it exactly; the sign comes from the
      * sign-extended short.
      */
-    static void halvesToFloats(short[] in, int from, float[] out, int to, int n) {
+    public static void halvesToFloats(short[] in, int from, float[] out, int to, int n) {
         int i = 0;
         if (HALVES.length() == S.length()) {
             FloatVector rescale = FloatVector.broadcast(S, 0x1p112f);
