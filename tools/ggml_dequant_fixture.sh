@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates src/test/resources/dev/think4j/tensor/ggml-*.bin from llama.cpp's quantizer and
+# Regenerates think4j-core/src/test/resources/dev/think4j/tensor/ggml-*.bin from llama.cpp's quantizer and
 # dequantizer (see tools/ggml_dequant_fixture.c). LLAMACPP_LIB is the folder with libggml-base.so:
 # by default target/llamacpp-lib (the links scripts/bench-real-files.sh rebuilds when
 # ../shared/llama.cpp/bin lost its .so symlinks), else ../shared/llama.cpp/bin.
