@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * Teacher-forced comparison with llama.cpp for tools/quant_e2e_check.sh: feeds llama.cpp's greedy
  * tokens (from its /completion response) through think4j and prints the largest difference between
  * the two engines' log-probabilities of those tokens, for one-token and chunked (matmul) prefill.
- * Usage: java -cp target/think4j.jar tools/QuantE2E.java MODEL.gguf REFERENCE.json PROMPT
+ * Usage: java -cp think4j-cli/target/think4j.jar tools/QuantE2E.java MODEL.gguf REFERENCE.json PROMPT
  */
 public class QuantE2E {
     public static void main(String[] a) throws Exception {

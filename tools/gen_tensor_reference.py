@@ -1,4 +1,4 @@
-"""Regenerates src/test/resources/dev/think4j/tensor/*.txt from the gguf-py reference dequantizer
+"""Regenerates think4j-core/src/test/resources/dev/think4j/tensor/*.txt from the gguf-py reference dequantizer
 (pip install gguf numpy). The Java tests decode the same bytes and must agree, which pins the GGML
 block layouts to an implementation other than ours."""
 import sys
@@ -6,7 +6,7 @@ import numpy as np
 from gguf import GGUFReader, GGMLQuantizationType as T
 from gguf.quants import dequantize
 
-OUT = "src/test/resources/dev/think4j/tensor/"
+OUT = "think4j-core/src/test/resources/dev/think4j/tensor/"
 rng = np.random.default_rng(1234)
 
 def f16(x):

@@ -29,6 +29,6 @@ for t in Q2_K Q3_K_M IQ4_NL IQ4_XS; do
   curl -sf "localhost:$port/completion" -d "{\"prompt\":\"$prompt\",\"n_predict\":24,\"temperature\":0,\"top_k\":1,\"n_probs\":1,\"cache_prompt\":false}" >"$dir/ref-$t.json"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$root/target/think4j.jar" \
+  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$root/think4j-cli/target/think4j.jar" \
     "$root/tools/QuantE2E.java" "$dir/m-$t.gguf" "$dir/ref-$t.json" "$prompt" 2>&1 | grep -v '^WARNING'
 done
