@@ -66,7 +66,7 @@ class Task:
 
     def example(self, step, row, length, dense=False):
         """(ids, weights): one sequence of at most `length` tokens; weights mark the answer digits.
-        dense: more needles, and up to four of them asked."""
+        dense: more needles, and two or three of them asked."""
         rng = random.Random(f'{self.seed}/{step}/{row}')
         n_needles = rng.choice([1, 2, 3, 4, 5] if dense else [1, 1, 1, 2, 3, 4, 6])
         keys = []
@@ -110,3 +110,81 @@ class Task:
 
 
 ANSWER_WEIGHT = 4.0
+
+
+def example_copy(self, step, row, length):
+    """(ids, weights) for the copy warm-up (recipe `copy`): 2-4 needles with only 0-30 filler words
+    between them and two or three of them asked, so a short sequence carries many answer digits and the
+    gradient toward an induction (find the key, copy what followed) circuit is not diluted by filler."""
+    rng = random.Random(f'copy/{self.seed}/{step}/{row}')
+    n_needles = rng.choice([2, 3, 4])
+    keys = []
+    while len(keys) < n_needles:
+        k = self.key(rng)
+        if k not in keys:
+            keys.append(k)
+    numbers = [train_number(rng) for _ in keys]
+    asked = rng.sample(range(n_needles), min(n_needles, rng.choice([2, 3])))
+    words = self.filler(rng, 1500).split()
+    chunks = [rng.randrange(0, 31) for _ in range(n_needles + 1)]
+    while True:
+        parts, w = [], 0
+        for j in range(n_needles + 1):
+            if chunks[j]:
+                parts.append(' '.join(words[w:w + chunks[j]]))
+                w += chunks[j]
+            if j < n_needles:
+                parts.append(NEEDLE.format(key=keys[j], number=numbers[j]))
+        ids = self.tok.encode(PREAMBLE + '\n' + ' '.join(parts))
+        weights = [1.0] * len(ids)
+        for j in asked:
+            q = self.tok.encode('\n' + QUESTION.format(key=keys[j]), bos=False)
+            a = self.tok.encode('\n' + QUESTION.format(key=keys[j]) + ' ' + numbers[j] + '.', bos=False)
+            ans = a[len(q):]
+            ids = ids + a
+            weights = weights + [1.0] * len(q) + [ANSWER_WEIGHT] * (len(ans) - 1) + [1.0]
+        if len(ids) <= length or (len(asked) == 1 and not any(chunks)):
+            return ids[:length], weights[:length]
+        if any(chunks):
+            chunks = [c // 2 for c in chunks]
+        else:
+            # too long even without filler: ask one question fewer rather than cut an answer off
+            asked = asked[:-1]
+            chunks = [rng.randrange(0, 31) for _ in range(n_needles + 1)]
+
+
+Task.example_copy = example_copy
+
+
+def example_recall(self, step, row, length):
+    """(ids, weights) of a synthetic associative-recall row for the copy warm-up: `key: number.` pairs,
+    then the same keys again in another order, each followed by its number (the answer). Every second
+    half token is a copy target, so the induction circuit the needle task needs gets a strong, dense
+    gradient; the needle rows of the same batches then only have to route the question's key to it."""
+    rng = random.Random(f'recall/{self.seed}/{step}/{row}')
+    keys, numbers, ids = [], [], self.tok.encode('', bos=True)
+    sep = rng.choice([': ', ' is: ', ' = '])
+    while True:
+        k = self.key(rng)
+        if k in keys:
+            continue
+        n = train_number(rng)
+        pair = self.tok.encode(' ' + k + sep + n + '.', bos=False)
+        # the pairs and their repeats must both fit
+        if 2 * (len(ids) + len(pair)) + 2 > length:
+            break
+        keys.append(k)
+        numbers.append(n)
+        ids += pair
+    weights = [1.0] * len(ids)
+    ids += self.tok.encode('\n', bos=False)
+    weights += [1.0] * (len(ids) - len(weights))
+    for j in rng.sample(range(len(keys)), len(keys)):
+        q = self.tok.encode(' ' + keys[j] + sep.rstrip(), bos=False)
+        a = self.tok.encode(' ' + keys[j] + sep + numbers[j] + '.', bos=False)
+        ids += a
+        weights += [1.0] * len(q) + [ANSWER_WEIGHT] * (len(a) - len(q) - 1) + [1.0]
+    return ids[:length], weights[:length]
+
+
+Task.example_recall = example_recall
