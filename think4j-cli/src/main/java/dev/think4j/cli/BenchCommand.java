@@ -7,6 +7,7 @@ import dev.think4j.bench.BenchResult;
 import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvSpec;
 import dev.think4j.model.Model;
+import dev.think4j.server.BatchBench;
 import dev.think4j.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -180,22 +181,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        String md = Bench.markdown(results, modelPath.getFileName().toString());
-        String js = new ObjectMapper().writeValueAsString(results);
-        if (out != null) {
-            Files.createDirectories(out);
-            Files.writeString(out.resolve("bench.md"), md);
-            Files.writeString(out.resolve("bench.json"), js);
-        }
-        if (json) {
-            err.print(md);
-            o.println(js);
-        } else {
-            o.print(md);
-        }
-        o.flush();
-        err.flush();
-        return 0;
+        return report(Bench.markdown(results, modelPath.getFileName().toString()), results, o, err);
     }
 
     private int batchBench() throws Exception {
@@ -219,7 +205,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Path modelPath = model != null ? model : DefaultModel.path();
-        List<dev.think4j.server.BatchBench.Row> rows = new ArrayList<>();
+        List<BatchBench.Row> rows = new ArrayList<>();
         try (Model m = Model.load(modelPath, checkTensors)) {
             if (p + n > m.config().contextLength()) {
                 throw new Think4jException("-p + -n = " + (p + n) + " exceeds the model's context of " + m.config().contextLength() + " tokens");
@@ -230,18 +216,22 @@ public final class BenchCommand implements Callable<Integer> {
                 int wb = Math.min(8, batch.stream().mapToInt(Integer::intValue).max().orElse(1));
                 err.println("warm-up: " + wb + " requests of " + Math.min(p, 64) + " + 16 tokens, then 1");
                 err.flush();
-                dev.think4j.server.BatchBench.run(m, tokenizer, kvSpec, Math.min(p, 64), 16, wb, prefillChunk, seed + 1000);
-                dev.think4j.server.BatchBench.run(m, tokenizer, kvSpec, Math.min(p, 64), 16, 1, prefillChunk, seed + 1001);
+                BatchBench.run(m, tokenizer, kvSpec, Math.min(p, 64), 16, wb, prefillChunk, seed + 1000);
+                BatchBench.run(m, tokenizer, kvSpec, Math.min(p, 64), 16, 1, prefillChunk, seed + 1001);
             }
             for (int b : batch) {
                 err.println("batch " + b + ": " + b + " x (" + p + " prompt + " + n + " generated) tokens, --kv " + kvSpec
                         + ", threads " + Parallel.threads());
                 err.flush();
-                rows.add(dev.think4j.server.BatchBench.run(m, tokenizer, kvSpec, p, n, b, prefillChunk, seed));
+                rows.add(BatchBench.run(m, tokenizer, kvSpec, p, n, b, prefillChunk, seed));
             }
         }
-        String md = dev.think4j.server.BatchBench.markdown(rows, modelPath.getFileName().toString(), kvSpec);
-        String js = new ObjectMapper().writeValueAsString(rows);
+        return report(BatchBench.markdown(rows, modelPath.getFileName().toString(), kvSpec), rows, o, err);
+    }
+
+    /** Markdown to stdout (to stderr under --json, with the JSON on stdout), and both files under --out. */
+    private int report(String md, Object results, PrintWriter o, PrintWriter err) throws Exception {
+        String js = new ObjectMapper().writeValueAsString(results);
         if (out != null) {
             Files.createDirectories(out);
             Files.writeString(out.resolve("bench.md"), md);
