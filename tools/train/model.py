@@ -12,9 +12,10 @@ import torch.nn.functional as F
 
 class Config:
     def __init__(self, vocab=512, dim=256, layers=4, heads=4, kv_heads=2, head_dim=64, ffn=768, ctx=4096,
-                 rope_theta=10000.0, eps=1e-5):
+                 rope_theta=10000.0, eps=1e-5, embed_std=None):
         self.vocab, self.dim, self.layers, self.heads, self.kv_heads = vocab, dim, layers, heads, kv_heads
         self.head_dim, self.ffn, self.ctx, self.rope_theta, self.eps = head_dim, ffn, ctx, rope_theta, eps
+        self.embed_std = embed_std
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -60,6 +61,11 @@ class Block(nn.Module):
         self.gate = nn.Linear(c.dim, c.ffn, bias=False)
         self.up = nn.Linear(c.dim, c.ffn, bias=False)
         self.down = nn.Linear(c.ffn, c.dim, bias=False)
+        # training only: a query head whose attention weights the next forward keeps (train_retrieval.py
+        # supervises them); None keeps nothing
+        self.keep_attention = None
+        self.attention = None
+        self.head_output = None
 
     def forward(self, x, cos, sin, cache=None):
         c = self.c
@@ -83,8 +89,17 @@ class Block(nn.Module):
         qpos = torch.arange(S - T, S)
         mask = torch.arange(S)[None, :] > qpos[:, None]
         att = att.masked_fill(mask, float('-inf'))
-        att = F.softmax(att, dim=-1).view(B, c.kv_heads, g * T, S)
-        o = torch.matmul(att, v).view(B, c.heads, T, c.head_dim).transpose(1, 2).reshape(B, T, -1)
+        att = F.softmax(att, dim=-1)
+        if self.keep_attention is not None:
+            h = self.keep_attention
+            self.attention = att[:, h // g, h % g]
+        att = att.view(B, c.kv_heads, g * T, S)
+        o = torch.matmul(att, v).view(B, c.heads, T, c.head_dim)
+        if self.keep_attention is not None:
+            # what the kept head alone adds to the residual stream
+            h = self.keep_attention
+            self.head_output = o[:, h] @ self.wo.weight[:, h * c.head_dim:(h + 1) * c.head_dim].T
+        o = o.transpose(1, 2).reshape(B, T, -1)
         x = x + self.wo(o)
         h = self.ffn_norm(x)
         return x + self.down(F.silu(self.gate(h)) * self.up(h))
@@ -102,6 +117,10 @@ class Llama(nn.Module):
             if p.dim() == 2:
                 std = 0.02 / math.sqrt(2 * c.layers) if n.endswith(('wo.weight', 'down.weight')) else 0.02
                 nn.init.normal_(p, 0.0, std)
+        if c.embed_std is not None:
+            # token identity must stay readable from the residual stream after several layers (a copy head
+            # reads it there): embeddings of 0.02 drown under the layers' outputs
+            nn.init.normal_(self.embed.weight, 0.0, c.embed_std)
 
     def forward(self, ids, caches=None, start=0, positions=None):
         """positions (B, T) overrides start..start+T: training skips positions to reach long distances cheaply."""

@@ -64,11 +64,13 @@ class Task:
             i += 1
         return sep.join(parts)
 
-    def example(self, step, row, length, dense=False):
+    def example(self, step, row, length, dense=False, needles=None):
         """(ids, weights): one sequence of at most `length` tokens; weights mark the answer digits.
-        dense: more needles, and two or three of them asked."""
+        dense: more needles, and two or three of them asked; needles: exactly that many."""
         rng = random.Random(f'{self.seed}/{step}/{row}')
         n_needles = rng.choice([1, 2, 3, 4, 5] if dense else [1, 1, 1, 2, 3, 4, 6])
+        if needles is not None:
+            n_needles = needles
         keys = []
         while len(keys) < n_needles:
             k = self.key(rng)

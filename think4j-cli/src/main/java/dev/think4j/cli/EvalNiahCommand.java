@@ -84,6 +84,7 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
         ObjectNode summary = object();
         ObjectNode per = summary.putObject("settings");
         List<List<String>> rows = new ArrayList<>();
+        List<Charts.Point> misses = new ArrayList<>();
         List<String> xs = lengths.stream().map(String::valueOf).toList();
         // depth 0 (top of the document) drawn at the top, as in the familiar chart
         List<String> ys = depths.reversed().stream().map(NiahTaskFormat::pct).toList();
@@ -108,8 +109,14 @@ public final class EvalNiahCommand extends GenerationEvalCommand {
                     xs, ys, grid, true);
             report.heading("--kv " + s).image("NIAH heatmap " + s, dir, png);
             rows.add(List.of(s, Report.num(score), Report.num(rouge), Report.num(Summary.meanOf(mine, "kv_bytes"))));
+            misses.add(new Charts.Point(s, Summary.meanOf(mine, "kv_bytes") / 1024, 1 - score));
         }
         report.heading("Summary").table(List.of("kv", "key-word score", "ROUGE-L", "mean KV bytes"), rows);
+        if (policies.size() > 1) {
+            // both axes lower-is-better, so the front is the cheapest cache for each miss rate
+            report.image("accuracy against KV bytes", dir, Charts.pareto(dir.resolve("niah_pareto.png"), "NIAH: misses against KV memory",
+                    "mean KV bytes per prompt (KiB)", "miss rate (1 - score)", misses));
+        }
         return summary;
     }
 
