@@ -65,8 +65,11 @@ public final class ChatCommand implements Callable<Integer> {
         modelOptions.applyThreads();
         KvPolicy policy = modelOptions.policy();
         SessionFile loaded = null;
+        long readMs = 0;
         if (loadFile != null) {
+            long t0 = System.nanoTime();
             loaded = SessionFiles.load(loadFile);
+            readMs = (System.nanoTime() - t0) / 1_000_000;
             if (spec.commandLine().getParseResult().hasMatchedOption("--kv")) {
                 loaded.checkSpec(policy.spec());
             }
@@ -85,13 +88,15 @@ public final class ChatCommand implements Callable<Integer> {
                 messages.add(new ChatMessage("system", system));
             }
             if (loaded != null) {
+                long t0 = System.nanoTime();
                 session.restore(loaded);
+                long restoreMs = (System.nanoTime() - t0) / 1_000_000;
                 List<ChatMessage> saved = messages(loaded.header().extras());
                 if (!saved.isEmpty()) {
                     messages = saved;
                 }
-                err.printf("(continuing %s: %d tokens, %d messages, KV %s)%n", loadFile, loaded.header().tokenCount(),
-                        messages.size(), Bytes.human(session.cache().bytes()));
+                err.printf("(continuing %s: %d tokens, %d messages, KV %s; read in %d ms, restored in %d ms)%n", loadFile,
+                        loaded.header().tokenCount(), messages.size(), Bytes.human(session.cache().bytes()), readMs, restoreMs);
             }
             err.println("chat with " + modelOptions.modelPath().getFileName() + " (format " + format.name() + ", --kv " + policy.spec()
                     + "); /reset, /stats, /save [FILE], /quit");
