@@ -4,6 +4,7 @@ import dev.think4j.Think4jException;
 import dev.think4j.generate.GenerationResult;
 import dev.think4j.generate.Session;
 import dev.think4j.kv.KvPolicy;
+import dev.think4j.kv.session.ChatTranscript;
 import dev.think4j.kv.session.SessionFile;
 import dev.think4j.kv.session.SessionFiles;
 import dev.think4j.model.Model;
@@ -18,9 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +90,7 @@ public final class ChatCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 session.restore(loaded);
                 long restoreMs = (System.nanoTime() - t0) / 1_000_000;
-                List<ChatMessage> saved = messages(loaded.header().extras());
+                List<ChatMessage> saved = ChatTranscript.messages(loaded.header().extras());
                 if (!saved.isEmpty()) {
                     messages = saved;
                 }
@@ -169,7 +168,7 @@ public final class ChatCommand implements Callable<Integer> {
 
     private static void save(Session session, List<ChatMessage> messages, Path file, PrintWriter err) {
         long t0 = System.nanoTime();
-        session.save(file, extras(messages));
+        session.save(file, ChatTranscript.extras(messages));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         long size;
         try {
@@ -180,39 +179,5 @@ public final class ChatCommand implements Callable<Integer> {
         err.printf("(saved %d tokens, %d messages to %s: %s in %d ms)%n", session.cache().position(), messages.size(), file,
                 Bytes.human(size), ms);
         err.flush();
-    }
-
-    /** The messages as session-file extras: chat.messages = count, chat.I.role and chat.I.content. */
-    static Map<String, String> extras(List<ChatMessage> messages) {
-        Map<String, String> out = new LinkedHashMap<>();
-        out.put("chat.messages", Integer.toString(messages.size()));
-        for (int i = 0; i < messages.size(); i++) {
-            out.put("chat." + i + ".role", messages.get(i).role());
-            out.put("chat." + i + ".content", messages.get(i).content());
-        }
-        return out;
-    }
-
-    static List<ChatMessage> messages(Map<String, String> extras) {
-        List<ChatMessage> out = new ArrayList<>();
-        String count = extras.get("chat.messages");
-        if (count == null) {
-            return out;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(count);
-        } catch (NumberFormatException e) {
-            return out;
-        }
-        for (int i = 0; i < n; i++) {
-            String role = extras.get("chat." + i + ".role");
-            String content = extras.get("chat." + i + ".content");
-            if (role == null || content == null) {
-                return new ArrayList<>();
-            }
-            out.add(new ChatMessage(role, content));
-        }
-        return out;
     }
 }
