@@ -40,6 +40,10 @@ final class SlotEndpoints {
         this.model = model;
         this.dir = dir == null ? null : dir.toAbsolutePath().normalize();
         this.json = json;
+        if (dir != null) {
+            // the fingerprint hashes the GGUF's metadata once; done now, not on the scheduler thread at the first save
+            dev.think4j.kv.session.ModelIdentity.of(model);
+        }
     }
 
     void list(Context ctx) throws Exception {
