@@ -10,7 +10,6 @@ import dev.think4j.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** models/tiny-retrieval.gguf (trained by tools/train) on a RULER needle prompt, greedily. */
@@ -44,14 +43,24 @@ class TinyRetrievalModelTest {
         }
     }
 
-    @Disabled("the shipped model guesses the digits instead of copying them (docs/MODEL-tiny-retrieval.md); "
-            + "enable with a model that retrieves")
+    /**
+     * Unseen keys and numbers at five (length, depth) points of a story haystack. The model scores about 92%
+     * on the RULER grid, not 100%, so one miss of five is allowed; two mean it has stopped retrieving.
+     */
     @Test
-    void retrievesAnUnseenNeedleFromTheMiddleOfAStory() throws Exception {
+    void retrievesUnseenNeedlesFromAStory() throws Exception {
         try (Model model = load()) {
-            ObjectNode r = answer(model, 900, 40, 11);
-            assertThat(r.path("prediction").asText()).as("answer to a needle of number %s", r.path("expected").asText())
-                    .contains(r.path("expected").asText());
+            int[][] cells = {{600, 40}, {900, 0}, {1200, 70}, {1600, 100}, {2000, 25}};
+            int hits = 0;
+            StringBuilder seen = new StringBuilder();
+            for (int i = 0; i < cells.length; i++) {
+                ObjectNode r = answer(model, cells[i][0], cells[i][1], 11 + i);
+                boolean hit = r.path("prediction").asText().contains(r.path("expected").asText());
+                hits += hit ? 1 : 0;
+                seen.append(String.format("%n  len %d depth %d: expected %s, answered '%s'", cells[i][0], cells[i][1],
+                        r.path("expected").asText(), r.path("prediction").asText().strip()));
+            }
+            assertThat(hits).as("needles retrieved:%s", seen).isGreaterThanOrEqualTo(4);
         }
     }
 }
