@@ -100,6 +100,33 @@ public final class Session implements AutoCloseable {
         tokenListener = listener;
     }
 
+    /** This conversation (its cache as stored and the ids fed so far) as session-file bytes. */
+    public byte[] saveBytes() {
+        return dev.think4j.kv.session.SessionFiles.toBytes(model, cache, history());
+    }
+
+    /** Saves this conversation to a session file (see {@link dev.think4j.kv.session.SessionFiles}). */
+    public void save(java.nio.file.Path file) {
+        dev.think4j.kv.session.SessionFiles.save(file, model, cache, history());
+    }
+
+    /**
+     * Replaces this conversation with a saved one: the next {@link #generate} continues it exactly
+     * as the saved session would have. The file must belong to this model and this session's
+     * {@code --kv} spec; on any error the session is left empty.
+     */
+    public void restore(dev.think4j.kv.session.SessionFile file) {
+        reset();
+        file.restoreInto(model, cache);
+        int held = cache.maxLength();
+        if (held > contextLength) {
+            reset();
+            throw new Think4jException(file.source() + " holds " + held + " cached tokens but the context is "
+                    + contextLength + " tokens; raise --ctx");
+        }
+        record(file.tokens());
+    }
+
     public void reset() {
         cache.clear();
         historyLength = 0;

@@ -248,4 +248,60 @@ final class BlockQuantKeys implements KeyStore {
         scales = kept.scales;
         tokens = rows.length;
     }
+
+    /**
+     * Session files: type, width, tokens, then each token's codes packed as a {@link BlockQuantStore}
+     * row and all tokens' F16 scales. Row by row rather than this layout, whose token blocks follow
+     * the machine's vector width.
+     */
+    void write(StateWriter out) {
+        out.u8(bits).i32(width).i32(tokens);
+        int rowBytes = BlockQuantStore.codeBytesPerRow(type, width);
+        byte[] row = new byte[rowBytes];
+        for (int t = 0; t < tokens; t++) {
+            java.util.Arrays.fill(row, (byte) 0);
+            for (int c = 0; c < width; c++) {
+                int q = getCode(codeIndex(t, c));
+                if (bits == 8) {
+                    row[c] = (byte) q;
+                } else {
+                    row[c / 2] |= (byte) ((q & 0xF) << ((c % 2) * 4));
+                }
+            }
+            out.bytes(row, 0, rowBytes);
+        }
+        short[] s = new short[blocksPerRow];
+        for (int t = 0; t < tokens; t++) {
+            for (int b = 0; b < blocksPerRow; b++) {
+                s[b] = scales[scaleIndex(t, b)];
+            }
+            out.shorts(s, 0, blocksPerRow);
+        }
+    }
+
+    static BlockQuantKeys read(StateReader in, int maxWidth) {
+        GgmlType type = BlockQuantStore.readType(in);
+        int width = in.count("key width", 1, maxWidth);
+        int rowBytes = BlockQuantStore.codeBytesPerRow(type, width);
+        int blocks = (width + Math.min(32, width) - 1) / Math.min(32, width);
+        int tokens = in.count("key rows", 0, in.remaining() / (rowBytes + 2 * blocks));
+        BlockQuantKeys k = new BlockQuantKeys(type, width, tokens);
+        byte[] row = new byte[rowBytes];
+        for (int t = 0; t < tokens; t++) {
+            in.bytes(row, 0, rowBytes);
+            for (int c = 0; c < width; c++) {
+                int q = k.bits == 8 ? row[c] : (row[c / 2] >>> ((c % 2) * 4)) & 0xF;
+                k.setCode(k.codeIndex(t, c), q);
+            }
+        }
+        short[] s = new short[blocks];
+        for (int t = 0; t < tokens; t++) {
+            in.shorts(s, 0, blocks);
+            for (int b = 0; b < blocks; b++) {
+                k.scales[k.scaleIndex(t, b)] = s[b];
+            }
+        }
+        k.tokens = tokens;
+        return k;
+    }
 }

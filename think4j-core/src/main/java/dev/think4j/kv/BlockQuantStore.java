@@ -177,4 +177,30 @@ final class BlockQuantStore implements ValueStore {
         scales = ns;
         tokens = rows.length;
     }
+
+    /** Session files: type, width, tokens, then the codes and F16 scales as stored. */
+    void write(StateWriter out) {
+        out.u8(type == GgmlType.Q8_0 ? 8 : 4).i32(width).i32(tokens);
+        out.bytes(codes, 0, tokens * codeBytesPerRow).shorts(scales, 0, tokens * blocksPerRow);
+    }
+
+    static BlockQuantStore read(StateReader in, int maxWidth) {
+        GgmlType type = readType(in);
+        int width = in.count("value width", 1, maxWidth);
+        int perToken = codeBytesPerRow(type, width) + 2 * ((width + Math.min(32, width) - 1) / Math.min(32, width));
+        int tokens = in.count("value rows", 0, in.remaining() / perToken);
+        BlockQuantStore s = new BlockQuantStore(type, width, tokens);
+        in.bytes(s.codes, 0, tokens * s.codeBytesPerRow);
+        in.shorts(s.scales, 0, tokens * s.blocksPerRow);
+        s.tokens = tokens;
+        return s;
+    }
+
+    static GgmlType readType(StateReader in) {
+        int bits = in.u8();
+        if (bits != 8 && bits != 4) {
+            throw in.corrupt("block quantization of " + bits + " bits");
+        }
+        return bits == 8 ? GgmlType.Q8_0 : GgmlType.Q4_0;
+    }
 }

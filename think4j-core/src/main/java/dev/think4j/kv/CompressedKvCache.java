@@ -294,6 +294,82 @@ public final class CompressedKvCache implements KvCache {
         return b;
     }
 
+    /**
+     * Writes everything needed to continue as if never interrupted: positions, whether the first
+     * prefill happened, the window queries recorded since the last compression point (the next
+     * turn's compression reads them), and every head as stored (see HeadCache#writeState). Nothing
+     * is decompressed: quantized codes, pruned channels and evicted layouts go out as they are.
+     */
+    public void writeState(StateWriter out) {
+        out.i32(shape.layers()).i32(shape.kvHeads()).i32(shape.headDim()).i32(window);
+        out.i32(position).i32(generated).u8(prefilled ? 1 : 0);
+        int qd = shape.queryDim();
+        for (int l = 0; l < shape.layers(); l++) {
+            int w = Math.min(window, windowCount[l]);
+            out.i32(w);
+            for (int t = 0; t < w; t++) {
+                int slot = (windowCount[l] - w + t) % window;
+                out.floats(windowQueries[l], slot * qd, qd);
+            }
+        }
+        List<StoreFormat<?, ?>> formats = KvStateCodec.formats(policy);
+        for (HeadCache[] layer : heads) {
+            for (HeadCache h : layer) {
+                h.writeState(out, formats);
+            }
+        }
+    }
+
+    /**
+     * Replaces this cache's content with a state {@link #writeState} wrote for the same shape and
+     * policy (the caller checks those; see dev.think4j.kv.session). On a malformed state the cache
+     * is left empty and a one-line error is thrown.
+     */
+    public void readState(StateReader in) {
+        clear();
+        try {
+            int layers = in.i32();
+            int kvHeads = in.i32();
+            int headDim = in.i32();
+            int w = in.i32();
+            if (layers != shape.layers() || kvHeads != shape.kvHeads() || headDim != shape.headDim() || w != window) {
+                throw in.corrupt("cache of " + layers + " layers x " + kvHeads + " KV heads x " + headDim
+                        + " (window " + w + ") for a model of " + shape.layers() + " x " + shape.kvHeads() + " x "
+                        + shape.headDim() + " (window " + window + ")");
+            }
+            position = in.count("position", 0, Integer.MAX_VALUE);
+            generated = in.count("generated tokens", 0, Integer.MAX_VALUE);
+            prefilled = in.u8() != 0;
+            int qd = shape.queryDim();
+            for (int l = 0; l < shape.layers(); l++) {
+                int n = in.count("window queries", 0, window);
+                in.floats(windowQueries[l], 0, n * qd);
+                windowCount[l] = n;
+            }
+            List<StoreFormat<?, ?>> formats = KvStateCodec.formats(policy);
+            for (HeadCache[] layer : heads) {
+                for (HeadCache h : layer) {
+                    h.readState(in, formats);
+                }
+            }
+            for (int l = 0; l < shape.layers(); l++) {
+                int first = heads[l][0].length();
+                for (HeadCache h : heads[l]) {
+                    if (h.length() != first) {
+                        throw in.corrupt("layer " + l + " holds " + first + " tokens in one KV head and " + h.length() + " in another");
+                    }
+                }
+                int cap = shape.window(l);
+                if (cap > 0 && first > cap) {
+                    throw in.corrupt("sliding-window layer " + l + " holds " + first + " tokens, more than its window " + cap);
+                }
+            }
+        } catch (RuntimeException e) {
+            clear();
+            throw e;
+        }
+    }
+
     @Override
     public void clear() {
         for (int l = 0; l < shape.layers(); l++) {

@@ -264,4 +264,29 @@ public final class FloatKeyBlocks implements KeyStore {
     public long bytes() {
         return (long) count * width * Float.BYTES;
     }
+
+    /**
+     * Session files: width, count, then the keys row by row. Not the block layout, whose block size
+     * follows this machine's vector width: a file saved here must load where vectors are wider.
+     */
+    void write(StateWriter out) {
+        out.i32(width).i32(count);
+        float[] row = new float[width];
+        for (int t = 0; t < count; t++) {
+            row(t, row, 0);
+            out.floats(row, 0, width);
+        }
+    }
+
+    static FloatKeyBlocks read(StateReader in, int maxWidth) {
+        int width = in.count("key width", 1, maxWidth);
+        int count = in.count("key rows", 0, in.remaining() / (4 * width));
+        FloatKeyBlocks k = new FloatKeyBlocks(width, Math.max(count, 16));
+        float[] row = new float[width];
+        for (int t = 0; t < count; t++) {
+            in.floats(row, 0, width);
+            k.append(row, 0);
+        }
+        return k;
+    }
 }

@@ -258,4 +258,18 @@ public final class FloatRows implements ValueStore {
     public void row(int t, float[] out, int outOff) {
         System.arraycopy(data, t * width, out, outOff, width);
     }
+
+    /** Session files: width, count, then the rows as stored (row-major float32). */
+    void write(StateWriter out) {
+        out.i32(width).i32(count).floats(data, 0, count * width);
+    }
+
+    static FloatRows read(StateReader in, int maxWidth) {
+        int width = in.count("value width", 1, maxWidth);
+        int count = in.count("value rows", 0, in.remaining() / (4 * width));
+        FloatRows r = new FloatRows(width, Math.max(count, 16));
+        in.floats(r.data, 0, count * width);
+        r.count = count;
+        return r;
+    }
 }

@@ -47,6 +47,19 @@ final class H2o {
             this.n = initial.length;
         }
 
+        void write(StateWriter out) {
+            out.i32(budget).i32(recent).i32(n).doubles(v, 0, n);
+        }
+
+        static HeavyHitters read(StateReader in) {
+            int budget = in.count("H2O budget", 2, Integer.MAX_VALUE);
+            int recent = in.count("H2O recent window", 1, budget - 1);
+            int n = in.count("H2O scores", 0, in.remaining() / 8);
+            double[] v = new double[n];
+            in.doubles(v, 0, n);
+            return new HeavyHitters(budget, recent, v);
+        }
+
         private void ensure(int size) {
             if (size > v.length) {
                 v = java.util.Arrays.copyOf(v, Math.max(size, v.length * 2));

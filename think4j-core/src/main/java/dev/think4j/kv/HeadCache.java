@@ -365,6 +365,143 @@ final class HeadCache implements HeadStatus {
     }
 
     /**
+     * Writes this head as stored: the kept-channel lists once each (segments and the head share
+     * them, and flushing grows the last segment only when its lists are the head's own), the
+     * head's current channels, format and protected tail, its decode rules with their state, every
+     * segment's stores, and the dense tail.
+     */
+    void writeState(StateWriter out, List<StoreFormat<?, ?>> formats) {
+        List<int[]> lists = new ArrayList<>();
+        listIndex(lists, keyChannels);
+        listIndex(lists, valueChannels);
+        for (Segment<?, ?> s : segments) {
+            listIndex(lists, s.keyChannels());
+            listIndex(lists, s.valueChannels());
+        }
+        out.i32(lists.size());
+        for (int[] l : lists) {
+            out.intArray(l);
+        }
+        out.i32(listIndex(lists, keyChannels)).i32(listIndex(lists, valueChannels));
+        out.u8(KvStateCodec.formatIndex(formats, format)).i32(protectedTail);
+        out.i32(rules.size());
+        for (DecodeRule r : rules) {
+            KvStateCodec.writeRule(out, r);
+        }
+        out.i32(segments.size());
+        for (Segment<?, ?> s : segments) {
+            out.u8(KvStateCodec.formatIndex(formats, s.format()));
+            out.i32(listIndex(lists, s.keyChannels())).i32(listIndex(lists, s.valueChannels()));
+            KvStateCodec.writeKeys(out, s.keys());
+            KvStateCodec.writeValues(out, s.values());
+        }
+        tailKeys.write(out);
+        tailValues.write(out);
+    }
+
+    /** Index of {@code l} (by identity) in {@code lists}, added if new; -1 for null. */
+    private static int listIndex(List<int[]> lists, int[] l) {
+        if (l == null) {
+            return -1;
+        }
+        for (int i = 0; i < lists.size(); i++) {
+            if (lists.get(i) == l) {
+                return i;
+            }
+        }
+        lists.add(l);
+        return lists.size() - 1;
+    }
+
+    /** Replaces this (empty) head's state with what {@link #writeState} wrote. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void readState(StateReader in, List<StoreFormat<?, ?>> formats) {
+        int listCount = in.count("channel lists", 0, 2 + 2 * in.remaining());
+        List<int[]> lists = new ArrayList<>();
+        for (int i = 0; i < listCount; i++) {
+            int[] l = in.intArray("channel list", headDim);
+            if (l == null) {
+                throw in.corrupt("empty channel list reference");
+            }
+            for (int c : l) {
+                if (c < 0 || c >= headDim) {
+                    throw in.corrupt("channel " + c + " outside a head of " + headDim);
+                }
+            }
+            lists.add(l);
+        }
+        int[] kc = list(in, lists);
+        int[] vc = list(in, lists);
+        StoreFormat<?, ?> f = KvStateCodec.readFormat(in, formats);
+        int prot = in.count("protected tail", 0, Integer.MAX_VALUE);
+        int ruleCount = in.count("decode rules", 0, 64);
+        List<DecodeRule> rs = new ArrayList<>();
+        for (int i = 0; i < ruleCount; i++) {
+            rs.add(KvStateCodec.readRule(in));
+        }
+        int segmentCount = in.count("segments", 0, in.remaining());
+        List<Segment<?, ?>> segs = new ArrayList<>();
+        try {
+            for (int i = 0; i < segmentCount; i++) {
+                StoreFormat sf = KvStateCodec.readFormat(in, formats);
+                int[] skc = list(in, lists);
+                int[] svc = list(in, lists);
+                KeyStore k = KvStateCodec.readKeys(in, headDim);
+                ValueStore v = KvStateCodec.readValues(in, headDim);
+                segs.add(new Segment(k, skc, v, svc, sf));
+                checkSegment(in, segs.getLast());
+            }
+            FloatKeyBlocks tk = FloatKeyBlocks.read(in, headDim);
+            FloatRows tv = FloatRows.read(in, headDim);
+            if (tk.width() != headDim || tv.width() != headDim || tk.tokens() != tv.tokens()) {
+                throw in.corrupt("dense tail of " + tk.tokens() + "x" + tk.width() + " keys and " + tv.tokens() + "x"
+                        + tv.width() + " values in a head of " + headDim);
+            }
+            setSegments(segs);
+            tailKeys = tk;
+            tailValues = tv;
+        } catch (RuntimeException e) {
+            for (Segment<?, ?> s : segs) {
+                s.release();
+            }
+            if (e instanceof IllegalArgumentException) {
+                throw in.corrupt(e.getMessage());
+            }
+            throw e;
+        }
+        keyChannels = kc;
+        valueChannels = vc;
+        format = f;
+        protectedTail = prot;
+        rules = List.copyOf(rs);
+        observesAttention = rules.stream().anyMatch(DecodeRule::observesAttention);
+    }
+
+    private static int[] list(StateReader in, List<int[]> lists) {
+        int i = in.count("channel list reference", -1, lists.size() - 1);
+        return i < 0 ? null : lists.get(i);
+    }
+
+    /** A segment's stores must be as wide as its channel lists and of the kinds its format makes. */
+    private void checkSegment(StateReader in, Segment<?, ?> s) {
+        int kw = s.keyChannels() == null ? headDim : s.keyChannels().length;
+        int vw = s.valueChannels() == null ? headDim : s.valueChannels().length;
+        if (s.keys().width() != kw || s.values().width() != vw) {
+            throw in.corrupt("a segment's stores are " + s.keys().width() + "/" + s.values().width() + " wide for "
+                    + kw + "/" + vw + " channels");
+        }
+        KeyStore sampleKeys = s.format().encodeKeys(new float[0][], kw);
+        ValueStore sampleValues = s.format().encodeValues(new float[0][], vw);
+        boolean match = sampleKeys.getClass() == s.keys().getClass() && sampleValues.getClass() == s.values().getClass();
+        sampleKeys.release();
+        sampleValues.release();
+        if (!match) {
+            throw in.corrupt("a segment in " + s.format().description() + " holds " + s.keys().getClass().getSimpleName()
+                    + " and " + s.values().getClass().getSimpleName());
+        }
+    }
+
+    /**
      * Exact bytes held: every segment's stores, each distinct kept-channel list once (segments of a
      * head share the list chosen at compression), and the dense tail.
      */

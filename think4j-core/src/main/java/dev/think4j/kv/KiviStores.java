@@ -58,6 +58,14 @@ final class KiviStores {
         }
     }
 
+    static int readBits(StateReader in) {
+        int bits = in.u8();
+        if (bits != 2 && bits != 4) {
+            throw in.corrupt("KIVI codes of " + bits + " bits");
+        }
+        return bits;
+    }
+
     /** min/max quantization of one group: returns {scale, zero} after F16 rounding. */
     static float[] fit(float min, float max, int bits) {
         float zero = Quantizer.halfRound(min);
@@ -361,6 +369,51 @@ final class KiviStores {
             return codes + 2L * 2 * (tokens / group) * width;
         }
 
+        /**
+         * Session files: width, group, bits, tokens, then each page as held (its room, the groups
+         * filled, their packed codes, F16 scales and zero points), so a loaded store grows and
+         * sums exactly as the saved one would have.
+         */
+        void write(StateWriter out) {
+            out.i32(width).i32(group).u8(bits).i32(tokens).i32(pages.size());
+            for (KeyPage page : pages) {
+                out.i32(page.capacity).i32(page.groups);
+                out.bytes(page.codes.data, 0, Codes.bytesFor(page.groups * group * width, bits));
+                out.bytes(page.scale, 0, 2L * page.groups * width);
+                for (int c = 0; c < width; c++) {
+                    out.bytes(page.zero, 2L * c * page.capacity, 2L * page.groups);
+                }
+            }
+        }
+
+        static Keys read(StateReader in, int maxWidth) {
+            int width = in.count("KIVI key width", 1, maxWidth);
+            int group = in.count("KIVI group", 1, 1 << 20);
+            int bits = readBits(in);
+            int tokens = in.count("KIVI key tokens", 0, Integer.MAX_VALUE);
+            int pageCount = in.count("KIVI key pages", 0, in.remaining() / 8);
+            Keys k = new Keys(new float[0][], width, group, bits);
+            int held = 0;
+            for (int p = 0; p < pageCount; p++) {
+                int capacity = in.count("KIVI page room", 1, Math.max(1, PAGE_TOKENS / group) + 1);
+                int groups = in.count("KIVI page groups", 0, capacity);
+                KeyPage page = k.new KeyPage(capacity);
+                in.bytes(page.codes.data, 0, Codes.bytesFor(groups * group * width, bits));
+                in.bytes(page.scale, 0, 2L * groups * width);
+                for (int c = 0; c < width; c++) {
+                    in.bytes(page.zero, 2L * c * capacity, 2L * groups);
+                }
+                page.groups = groups;
+                k.pages.add(page);
+                held += groups * group;
+            }
+            if (held != tokens) {
+                throw in.corrupt("KIVI key pages hold " + held + " tokens, the store says " + tokens);
+            }
+            k.tokens = tokens;
+            return k;
+        }
+
         @Override
         public void row(int t, float[] out, int outOff) {
             int g = t / group;
@@ -561,6 +614,47 @@ final class KiviStores {
                 codes += Codes.bytesFor(page.tokens * width, bits);
             }
             return codes + 2L * 2 * tokens * groupsPerRow;
+        }
+
+        /** Session files: as {@link Keys#write}, pages with their room, tokens, codes, scales and zero points. */
+        void write(StateWriter out) {
+            out.i32(width).i32(group).u8(bits).i32(tokens).i32(pages.size());
+            for (ValuePage page : pages) {
+                out.i32(page.capacity).i32(page.tokens);
+                out.bytes(page.codes.data, 0, Codes.bytesFor(page.tokens * width, bits));
+                for (int gi = 0; gi < groupsPerRow; gi++) {
+                    out.bytes(page.scale, 2L * gi * page.capacity, 2L * page.tokens);
+                    out.bytes(page.zero, 2L * gi * page.capacity, 2L * page.tokens);
+                }
+            }
+        }
+
+        static Values read(StateReader in, int maxWidth) {
+            int width = in.count("KIVI value width", 1, maxWidth);
+            int group = in.count("KIVI group", 1, width);
+            int bits = readBits(in);
+            int tokens = in.count("KIVI value tokens", 0, Integer.MAX_VALUE);
+            int pageCount = in.count("KIVI value pages", 0, in.remaining() / 8);
+            Values v = new Values(new float[0][], width, group, bits);
+            int held = 0;
+            for (int p = 0; p < pageCount; p++) {
+                int capacity = in.count("KIVI page room", 1, PAGE_TOKENS);
+                int used = in.count("KIVI page tokens", 0, capacity);
+                ValuePage page = v.new ValuePage(capacity);
+                in.bytes(page.codes.data, 0, Codes.bytesFor(used * width, bits));
+                for (int gi = 0; gi < v.groupsPerRow; gi++) {
+                    in.bytes(page.scale, 2L * gi * capacity, 2L * used);
+                    in.bytes(page.zero, 2L * gi * capacity, 2L * used);
+                }
+                page.tokens = used;
+                v.pages.add(page);
+                held += used;
+            }
+            if (held != tokens) {
+                throw in.corrupt("KIVI value pages hold " + held + " tokens, the store says " + tokens);
+            }
+            v.tokens = tokens;
+            return v;
         }
 
         @Override
