@@ -26,21 +26,28 @@ public final class InferenceServer implements AutoCloseable {
     private final Javalin app;
     private final Scheduler scheduler;
     private final Metrics metrics;
+    /** Caches shared with other replicas, or null. */
+    private final KvShare share;
     private final ObjectMapper json = new ObjectMapper();
     private final ResponseJson responses;
     private final AtomicInteger handlers = new AtomicInteger();
     private boolean stopped;
 
-    private InferenceServer(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format) {
+    private InferenceServer(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format, KvStore store) {
         int layers = model.config().layers();
         try {
             RequestParser.kvPolicy(config.kvSpec(), layers);
         } catch (IllegalArgumentException e) {
+            if (store != null) {
+                store.close();
+            }
             throw new Think4jException(e.getMessage());
         }
         this.metrics = new Metrics(config.kvBudget());
+        this.share = store == null ? null : new KvShare(store, SessionCacheCodec.of(model), metrics, config.kvStoreTtl(),
+                config.contextLength());
         this.scheduler = new Scheduler(model, tokenizer, config.kvBudget(), config.maxBatch(), config.maxQueue(),
-                config.contextLength(), config.prefixEntries(), config.prefillChunk(), metrics);
+                config.contextLength(), config.prefixEntries(), config.prefillChunk(), metrics, share);
         this.responses = new ResponseJson(json, config.modelId(), tokenizer);
         RequestParser parser = new RequestParser(json, config.modelId(), layers);
         PromptEncoder encoder = new PromptEncoder(tokenizer, format, config.contextLength(), config.kvSpec());
@@ -77,6 +84,7 @@ public final class InferenceServer implements AutoCloseable {
             app.start(config.host(), config.port());
         } catch (RuntimeException e) {
             scheduler.close();
+            closeShare();
             if (e instanceof io.javalin.util.JavalinBindException) {
                 throw new Think4jException("cannot listen on " + config.host() + ":" + config.port()
                         + " (port in use or address not available); choose another --port or --host");
@@ -85,9 +93,30 @@ public final class InferenceServer implements AutoCloseable {
         }
     }
 
-    /** Starts serving; the caller keeps ownership of the model. */
+    /**
+     * Starts serving; the caller keeps ownership of the model. With {@link ServerConfig#kvStore()} set,
+     * connects to it first (an unreachable store is a {@link Think4jException}).
+     */
     public static InferenceServer start(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format) {
-        return new InferenceServer(config, model, tokenizer, format);
+        KvStore store = config.kvStore() == null ? null : KvStores.open(config.kvStore());
+        return new InferenceServer(config, model, tokenizer, format, store);
+    }
+
+    /**
+     * Starts serving with caches shared through {@code store} (null: none), which the server then owns
+     * and closes on shutdown; {@link ServerConfig#kvStore()} is ignored.
+     */
+    public static InferenceServer start(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format,
+                                        KvStore store) {
+        return new InferenceServer(config, model, tokenizer, format, store);
+    }
+
+    /** Writes what the shared store still has queued, then closes it. */
+    private void closeShare() {
+        if (share != null) {
+            share.close();
+            share.store().close();
+        }
     }
 
     private static ApiException fromJavalin(HttpResponseException e, Context ctx) {
@@ -143,6 +172,11 @@ public final class InferenceServer implements AutoCloseable {
         return app.port();
     }
 
+    /** Where finished caches are shared ({@code redis://host:port/db}, no password), or null. */
+    public String kvStore() {
+        return share == null ? null : share.store().describe();
+    }
+
     public Metrics metrics() {
         return metrics;
     }
@@ -178,6 +212,7 @@ public final class InferenceServer implements AutoCloseable {
         }
         app.stop();
         scheduler.close();
+        closeShare();
     }
 
     /** {@link #shutdown(Duration)} without a grace period. */
