@@ -44,8 +44,13 @@ public final class InferenceServer implements AutoCloseable {
             throw new Think4jException(e.getMessage());
         }
         this.metrics = new Metrics(config.kvBudget());
-        this.share = store == null ? null : new KvShare(store, SessionCacheCodec.of(model), metrics, config.kvStoreTtl(),
-                config.contextLength());
+        try {
+            this.share = store == null ? null : new KvShare(store, SessionCacheCodec.of(model), metrics, config.kvStoreTtl(),
+                    config.contextLength());
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         this.scheduler = new Scheduler(model, tokenizer, config.kvBudget(), config.maxBatch(), config.maxQueue(),
                 config.contextLength(), config.prefixEntries(), config.prefillChunk(), metrics, share);
         this.responses = new ResponseJson(json, config.modelId(), tokenizer);

@@ -19,8 +19,8 @@ import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
 
 /**
- * A Redis or Valkey store spoken to in RESP2 over plain sockets: the six commands it needs (AUTH,
- * SELECT, PING, GET, SET PX, EXISTS, DEL) do not justify a client library and its transitive
+ * A Redis or Valkey store spoken to in RESP2 over plain sockets: the eight commands it needs (AUTH,
+ * SELECT, PING, GET, MGET, SET PX, EXISTS, DEL) do not justify a client library and its transitive
  * dependencies in the server jar. Connections are pooled and opened on demand; a broken connection is
  * dropped, and after a failed connect every call fails at once for {@link #RETRY_AFTER} so that a
  * store that is down costs requests nothing but a counter.
