@@ -1,8 +1,12 @@
 package dev.think4j.cli;
 
+import dev.think4j.Think4jException;
 import dev.think4j.generate.GenerationResult;
 import dev.think4j.generate.Session;
 import dev.think4j.kv.KvPolicy;
+import dev.think4j.kv.session.ChatTranscript;
+import dev.think4j.kv.session.SessionFile;
+import dev.think4j.kv.session.SessionFiles;
 import dev.think4j.model.Model;
 import dev.think4j.tokenizer.ChatFormat;
 import dev.think4j.tokenizer.ChatMessage;
@@ -11,6 +15,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +32,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * the conversation gained since the last one (the compressed prefix is reused, not recomputed).
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = "Interactive chat; type /reset to start over, /stats for cache size, /quit or Ctrl-D to leave.")
+        description = "Interactive chat; type /reset to start over, /stats for cache size, /save [FILE] to save the "
+                + "conversation with its KV cache, /quit or Ctrl-D to leave.")
 public final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -44,10 +51,29 @@ public final class ChatCommand implements Callable<Integer> {
             description = "maximum tokens per reply (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
+    @Option(names = "--save", paramLabel = "FILE",
+            description = "save the conversation and its compressed KV cache to FILE when the chat ends (and on /save)")
+    Path saveFile;
+
+    @Option(names = "--load", paramLabel = "FILE",
+            description = "continue a conversation saved with --save or /save; its --kv spec is used (a different --kv is an error)")
+    Path loadFile;
+
     @Override
     public Integer call() throws Exception {
         modelOptions.applyThreads();
         KvPolicy policy = modelOptions.policy();
+        SessionFile loaded = null;
+        long readMs = 0;
+        if (loadFile != null) {
+            long t0 = System.nanoTime();
+            loaded = SessionFiles.load(loadFile);
+            readMs = (System.nanoTime() - t0) / 1_000_000;
+            if (spec.commandLine().getParseResult().hasMatchedOption("--kv")) {
+                loaded.checkSpec(policy.spec());
+            }
+            policy = loaded.policy();
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Model model = modelOptions.loadModel()) {
@@ -60,8 +86,19 @@ public final class ChatCommand implements Callable<Integer> {
             if (system != null) {
                 messages.add(new ChatMessage("system", system));
             }
+            if (loaded != null) {
+                long t0 = System.nanoTime();
+                session.restore(loaded);
+                long restoreMs = (System.nanoTime() - t0) / 1_000_000;
+                List<ChatMessage> saved = ChatTranscript.messages(loaded.header().extras());
+                if (!saved.isEmpty()) {
+                    messages = saved;
+                }
+                err.printf("(continuing %s: %d tokens, %d messages, KV %s; read in %d ms, restored in %d ms)%n", loadFile,
+                        loaded.header().tokenCount(), messages.size(), Bytes.human(session.cache().bytes()), readMs, restoreMs);
+            }
             err.println("chat with " + modelOptions.modelPath().getFileName() + " (format " + format.name() + ", --kv " + policy.spec()
-                    + "); /reset, /stats, /quit");
+                    + "); /reset, /stats, /save [FILE], /quit");
             err.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (true) {
@@ -78,6 +115,21 @@ public final class ChatCommand implements Callable<Integer> {
                     session.reset();
                     messages.removeIf(m -> !m.role().equals("system"));
                     err.println("(conversation cleared)");
+                    err.flush();
+                    continue;
+                }
+                if (line.strip().equals("/save") || line.strip().startsWith("/save ")) {
+                    String arg = line.strip().substring("/save".length()).strip();
+                    Path target = arg.isEmpty() ? saveFile : Path.of(arg);
+                    if (target == null) {
+                        err.println("error: /save needs a file name (or start the chat with --save FILE)");
+                    } else {
+                        try {
+                            save(session, messages, target, err);
+                        } catch (Think4jException e) {
+                            err.println("error: " + Main.oneLine(e.getMessage()));
+                        }
+                    }
                     err.flush();
                     continue;
                 }
@@ -107,7 +159,25 @@ public final class ChatCommand implements Callable<Integer> {
                 out.flush();
                 messages.add(new ChatMessage("assistant", r.text()));
             }
+            if (saveFile != null) {
+                save(session, messages, saveFile, err);
+            }
         }
         return 0;
+    }
+
+    private static void save(Session session, List<ChatMessage> messages, Path file, PrintWriter err) {
+        long t0 = System.nanoTime();
+        session.save(file, ChatTranscript.extras(messages));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (java.io.IOException e) {
+            size = -1;
+        }
+        err.printf("(saved %d tokens, %d messages to %s: %s in %d ms)%n", session.cache().position(), messages.size(), file,
+                Bytes.human(size), ms);
+        err.flush();
     }
 }

@@ -53,6 +53,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "finished caches kept for multi-turn prefix reuse; 0 disables (default: ${DEFAULT-VALUE})")
     int prefixCache;
 
+    @Option(names = "--slot-save-path", paramLabel = "DIR",
+            description = "directory for POST /slots/{id}?action=save|restore session files (off without it)")
+    java.nio.file.Path slotSavePath;
+
     @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "256",
             description = "prompt tokens fed between two decode steps, so a long prompt stalls running streams by at most"
                     + " one chunk; rounded up to a multiple of the forward chunk (default: ${DEFAULT-VALUE})")
@@ -130,7 +134,7 @@ public final class ServeCommand implements Callable<Integer> {
             String fileName = modelOptions.modelPath().getFileName().toString();
             String modelId = fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - 5) : fileName;
             ServerConfig config = new ServerConfig(host, port, budget, policy.spec(), maxQueue, maxBatch,
-                    modelOptions.contextLength(model.config(), err), prefixCache, modelId, prefillChunk)
+                    modelOptions.contextLength(model.config(), err), prefixCache, modelId, prefillChunk, slotSavePath)
                     .withKvStore(kvStore, storeTtl);
             CountDownLatch stop = new CountDownLatch(1);
             InferenceServer started;

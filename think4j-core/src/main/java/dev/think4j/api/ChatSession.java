@@ -95,6 +95,44 @@ public final class ChatSession implements AutoCloseable {
         return session.cache().uncompressedBytes();
     }
 
+    /**
+     * Saves the conversation, its messages and its KV cache as stored (compressed, not expanded), to a
+     * session file that {@link #restore} continues exactly, in this process or another.
+     */
+    public void save(java.nio.file.Path file) {
+        acquire();
+        try {
+            session.save(file, dev.think4j.kv.session.ChatTranscript.extras(LocalModel.internal(messages)));
+        } finally {
+            releaseBusy();
+        }
+    }
+
+    /**
+     * Replaces this conversation with one saved by {@link #save}: the next {@link #send} continues it
+     * as if it had never stopped. The file must come from the same model file and KV setting.
+     *
+     * @throws dev.think4j.Think4jException for a missing, damaged or foreign file, another model or another kv spec
+     */
+    public void restore(java.nio.file.Path file) {
+        acquire();
+        try {
+            dev.think4j.kv.session.SessionFile f = dev.think4j.kv.session.SessionFiles.load(file);
+            List<ChatMessage> saved = dev.think4j.kv.session.ChatTranscript.messages(f.header().extras()).stream()
+                    .map(m -> new ChatMessage(m.role(), m.content())).toList();
+            try {
+                session.restore(f);
+            } catch (RuntimeException e) {
+                messages.removeIf(m -> !m.role().equals("system"));
+                throw e;
+            }
+            messages.clear();
+            messages.addAll(saved);
+        } finally {
+            releaseBusy();
+        }
+    }
+
     /** Forgets every turn (the system prompt stays) and empties the cache. */
     public void reset() {
         acquire();

@@ -107,7 +107,12 @@ public final class Session implements AutoCloseable {
 
     /** Saves this conversation to a session file (see {@link dev.think4j.kv.session.SessionFiles}). */
     public void save(java.nio.file.Path file) {
-        dev.think4j.kv.session.SessionFiles.save(file, model, cache, history());
+        save(file, java.util.Map.of());
+    }
+
+    /** As above, storing application data with it (e.g. a chat's messages; see SessionHeader#extras). */
+    public void save(java.nio.file.Path file, java.util.Map<String, String> extras) {
+        dev.think4j.kv.session.SessionFiles.save(file, model, cache, history(), extras);
     }
 
     /**

@@ -43,6 +43,12 @@ public final class InferenceServer implements AutoCloseable {
             }
             throw new Think4jException(e.getMessage());
         }
+        if (config.slotSavePath() != null && !java.nio.file.Files.isDirectory(config.slotSavePath())) {
+            if (store != null) {
+                store.close();
+            }
+            throw new Think4jException("--slot-save-path " + config.slotSavePath() + " is not a directory");
+        }
         this.metrics = new Metrics(config.kvBudget());
         try {
             this.share = store == null ? null : new KvShare(store, SessionCacheCodec.of(model), metrics, config.kvStoreTtl(),
@@ -75,6 +81,9 @@ public final class InferenceServer implements AutoCloseable {
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.prometheus()));
         app.post("/v1/completions", completions::handle);
         app.post("/v1/chat/completions", chat::handle);
+        SlotEndpoints slots = new SlotEndpoints(scheduler, model, config.slotSavePath(), json);
+        app.get("/slots", slots::list);
+        app.post("/slots/{id}", slots::action);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
         app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, fromJavalin(e, ctx)));
         app.exception(Exception.class, (e, ctx) -> error(ctx, ApiException.internal("internal error: " + e)));

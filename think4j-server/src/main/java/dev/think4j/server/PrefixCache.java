@@ -38,22 +38,22 @@ final class PrefixCache {
         return entries.size();
     }
 
-    /** Keeps a finished cache, evicting the oldest beyond the entry limit. */
-    void put(String spec, int[] ids, CompressedKvCache cache) {
-        put(spec, ids, cache, null);
+    /** Keeps a finished cache, evicting the oldest beyond the entry limit; null when it was not kept (and freed). */
+    Entry put(String spec, int[] ids, CompressedKvCache cache) {
+        return put(spec, ids, cache, null);
     }
 
-    /** @param sharedKey the cache's key in the shared store, or null */
-    void put(String spec, int[] ids, CompressedKvCache cache, String sharedKey) {
+    /** As {@link #put(String, int[], CompressedKvCache)}; {@code sharedKey} is the cache's key in the shared store, or null. */
+    Entry put(String spec, int[] ids, CompressedKvCache cache, String sharedKey) {
         if (maxEntries <= 0 || ids.length == 0) {
             cache.clear();
-            return;
+            return null;
         }
         long bytes = cache.bytes();
         // A cache that would not fit next to the active reservations is not worth keeping.
         if (bytes > budget.free()) {
             cache.clear();
-            return;
+            return null;
         }
         Entry e = new Entry(nextKey++, spec, ids, cache, bytes, sharedKey);
         entries.put(e.key(), e);
@@ -62,8 +62,33 @@ final class PrefixCache {
             sharedKeys.add(sharedKey);
         }
         while (entries.size() > maxEntries) {
-            evictOldest(null);
+            evictOldest(e);
         }
+        return e;
+    }
+
+    /** The entry with this key (marking it recently used), or null. */
+    Entry get(long key) {
+        return entries.get(key);
+    }
+
+    /** Entries, most recently used first (without changing that order). */
+    java.util.List<Entry> newestFirst() {
+        java.util.List<Entry> out = new java.util.ArrayList<>(entries.values());
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    /** Drops one entry and frees its cache; false when there is no such entry. */
+    boolean remove(long key) {
+        Entry e = entries.remove(key);
+        if (e == null) {
+            return false;
+        }
+        budget.removePrefix(e.bytes());
+        forget(e);
+        e.cache().clear();
+        return true;
     }
 
     /** The longest entry of the same spec whose ids are a strict prefix of {@code prompt}, or null. */

@@ -68,6 +68,8 @@ public final class Scheduler implements AutoCloseable {
     private volatile ApiException abortWith;
     /** Set by {@link #clearPrefixCache()}, applied by the scheduler thread. */
     private volatile boolean clearPrefixes;
+    /** Work on the prefix cache from other threads (the /slots endpoints), run by the scheduler thread. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Prefilling plus decoding sequences as of the last publish or admission (for {@link #awaitIdle}); under lock. */
     private int inFlight;
     private volatile SchedulerHooks hooks = SchedulerHooks.NONE;
@@ -211,6 +213,109 @@ public final class Scheduler implements AutoCloseable {
                 + "); it needs a restart", null, "scheduler_failed", RETRY_AFTER_SECONDS);
     }
 
+    /** A finished sequence's cache kept for reuse (a "slot" of the /slots endpoints). */
+    public record Slot(long id, String kvSpec, int tokens, long bytes) {
+    }
+
+    /** How long a caller waits for the scheduler thread to take its turn: one decode step plus one prefill chunk. */
+    private static final java.time.Duration TASK_WAIT = java.time.Duration.ofSeconds(30);
+
+    /**
+     * Runs {@code work} on the scheduler thread, the only owner of caches, between two steps, and
+     * returns its result; its ApiExceptions reach the caller as they are.
+     */
+    private <T> T onSchedulerThread(java.util.function.Supplier<T> work) {
+        Throwable failure = death;
+        if (failure != null) {
+            throw dead(failure);
+        }
+        if (state == State.STOPPED) {
+            throw shuttingDown();
+        }
+        java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                result.complete(work.get());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        wake();
+        try {
+            return result.get(TASK_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw ApiException.internal("slot operation failed: " + e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ApiException(503, "server_error", "the scheduler did not take the slot operation within "
+                    + TASK_WAIT.toSeconds() + " s", null, "busy", RETRY_AFTER_SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw shuttingDown();
+        }
+    }
+
+    /** The caches kept for prefix reuse, most recently used first. */
+    public java.util.List<Slot> slots() {
+        return onSchedulerThread(() -> prefixes.newestFirst().stream()
+                .map(e -> new Slot(e.key(), e.spec(), e.ids().length, e.bytes())).toList());
+    }
+
+    static ApiException noSlot(long id) {
+        return new ApiException(404, "invalid_request_error", "no slot " + id + " (GET /slots lists the cached sequences)",
+                "id", "slot_not_found");
+    }
+
+    /** Session-file bytes of one kept cache (see dev.think4j.kv.session.SessionFiles), encoded on the scheduler thread. */
+    public byte[] saveSlot(long id) {
+        return onSchedulerThread(() -> {
+            PrefixCache.Entry e = prefixes.get(id);
+            if (e == null) {
+                throw noSlot(id);
+            }
+            return dev.think4j.kv.session.SessionFiles.toBytes(model, e.cache(), e.ids());
+        });
+    }
+
+    /**
+     * Keeps a restored cache for prefix reuse, replacing slot {@code replace} if it exists: the next
+     * request whose prompt extends {@code ids} (with the same kv spec) skips their prefill. The cache
+     * is freed when it does not fit the KV budget next to the running sequences (a 503).
+     */
+    public Slot restoreSlot(long replace, int[] ids, dev.think4j.kv.CompressedKvCache cache) {
+        if (ids.length > contextLength) {
+            cache.clear();
+            throw ApiException.invalid("the session holds " + ids.length + " tokens but the server's context is "
+                    + contextLength, "filename", "context_length_exceeded");
+        }
+        return onSchedulerThread(() -> {
+            prefixes.remove(replace);
+            String spec = cache.policy().spec();
+            PrefixCache.Entry e = prefixes.put(spec, ids, cache);
+            if (e == null) {
+                throw new ApiException(503, "server_error", "the restored cache does not fit the KV budget next to the running "
+                        + "sequences" + (ids.length == 0 ? " (it is empty)" : "") + ", or prefix reuse is off (--prefix-cache 0)",
+                        null, "kv_budget_exceeded", RETRY_AFTER_SECONDS);
+            }
+            return new Slot(e.key(), e.spec(), e.ids().length, e.bytes());
+        });
+    }
+
+    /** Frees one kept cache; returns what it held. */
+    public Slot eraseSlot(long id) {
+        return onSchedulerThread(() -> {
+            PrefixCache.Entry e = prefixes.get(id);
+            if (e == null) {
+                throw noSlot(id);
+            }
+            Slot s = new Slot(e.key(), e.spec(), e.ids().length, e.bytes());
+            prefixes.remove(id);
+            return s;
+        });
+    }
+
     /** Drops every cached prefix (applied before the next scheduling step). */
     public void clearPrefixCache() {
         clearPrefixes = true;
@@ -300,6 +405,9 @@ public final class Scheduler implements AutoCloseable {
             clearPrefixes = false;
             prefixes.clear();
         }
+        for (Runnable task = tasks.poll(); task != null; task = tasks.poll()) {
+            task.run();
+        }
         ApiException abort = abortWith;
         if (abort != null) {
             abortWith = null;
@@ -310,7 +418,7 @@ public final class Scheduler implements AutoCloseable {
         publish();
         if (active.isEmpty() && prefilling.isEmpty()) {
             synchronized (lock) {
-                while (state != State.STOPPED && queue.isEmpty() && !clearPrefixes && abortWith == null) {
+                while (state != State.STOPPED && queue.isEmpty() && !clearPrefixes && abortWith == null && tasks.isEmpty()) {
                     lock.wait();
                 }
             }

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
@@ -51,12 +52,22 @@ public final class SessionFiles {
 
     /** The session of {@code cache} (belonging to {@code model}) after consuming {@code tokens}, as bytes. */
     public static byte[] toBytes(Model model, CompressedKvCache cache, int[] tokens) {
-        return encode(model, cache, tokens).toByteArray();
+        return toBytes(model, cache, tokens, Map.of());
+    }
+
+    /** As above, with application data stored in the header (see {@link SessionHeader#extras()}). */
+    public static byte[] toBytes(Model model, CompressedKvCache cache, int[] tokens, Map<String, String> extras) {
+        return encode(model, cache, tokens, extras).toByteArray();
     }
 
     /** Writes the session to a stream (not closed). */
     public static void write(OutputStream out, Model model, CompressedKvCache cache, int[] tokens) throws IOException {
-        encode(model, cache, tokens).writeTo(out);
+        write(out, model, cache, tokens, Map.of());
+    }
+
+    public static void write(OutputStream out, Model model, CompressedKvCache cache, int[] tokens, Map<String, String> extras)
+            throws IOException {
+        encode(model, cache, tokens, extras).writeTo(out);
     }
 
     /**
@@ -64,7 +75,11 @@ public final class SessionFiles {
      * place, so a reader never sees half a file and a failed save leaves an older one intact.
      */
     public static void save(Path file, Model model, CompressedKvCache cache, int[] tokens) {
-        StateWriter w = encode(model, cache, tokens);
+        save(file, model, cache, tokens, Map.of());
+    }
+
+    public static void save(Path file, Model model, CompressedKvCache cache, int[] tokens, Map<String, String> extras) {
+        StateWriter w = encode(model, cache, tokens, extras);
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = null;
         try {
@@ -77,6 +92,8 @@ public final class SessionFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (NoSuchFileException e) {
+            throw new Think4jException("cannot save session to " + file + ": directory " + dir + " does not exist");
         } catch (IOException e) {
             throw new Think4jException("cannot save session to " + file + ": " + describe(e));
         } finally {
@@ -90,14 +107,14 @@ public final class SessionFiles {
         }
     }
 
-    private static StateWriter encode(Model model, CompressedKvCache cache, int[] tokens) {
+    private static StateWriter encode(Model model, CompressedKvCache cache, int[] tokens, Map<String, String> extras) {
         if (tokens.length != cache.position()) {
             throw new IllegalArgumentException(tokens.length + " token ids for a cache at position " + cache.position());
         }
         ModelIdentity id = ModelIdentity.of(model);
         StateWriter out = new StateWriter((int) Math.min(Integer.MAX_VALUE - 64, cache.bytes() + 4L * tokens.length + 8192));
         out.bytes(MAGIC, 0, MAGIC.length).i32(FORMAT_VERSION).i32(0);
-        new SessionHeader(id, cache.policy().spec(), tokens.length, cache.position(), System.currentTimeMillis()).write(out);
+        new SessionHeader(id, cache.policy().spec(), tokens.length, cache.position(), System.currentTimeMillis(), extras).write(out);
         int h = out.size() - 16;
         out.i32At(12, h);
         out.i64(0);

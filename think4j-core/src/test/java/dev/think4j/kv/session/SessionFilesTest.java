@@ -187,6 +187,8 @@ class SessionFilesTest {
                 long dense = savedSize(m, "full", ids);
                 long both = savedSize(m, "think:0.5+kivi:2", ids);
                 long residual32 = savedSize(m, "think:0.5+kivi:2,residual=32", ids);
+                timeSaveAndLoad(m, "think:0.5+kivi:2", ids);
+                timeSaveAndLoad(m, "full", ids);
                 System.out.printf("head dim %d, %d tokens: full %d, think:0.5+kivi:2 %d (%.1fx), "
                                 + "think:0.5+kivi:2,residual=32 %d bytes (%.1fx)%n", m.config().headDim(), n, dense, both,
                         (double) dense / both, residual32, (double) dense / residual32);
@@ -206,6 +208,30 @@ class SessionFilesTest {
         // the file is the stored bytes plus small per-head bookkeeping, not a dense copy
         assertThat((long) b.length).isLessThan(cacheBytes + 4L * ids.length + 64L * 1024);
         return b.length;
+    }
+
+    /** Prints warm save and load times (for docs/SESSIONS.md; nothing asserted: the machine may be loaded). */
+    private static void timeSaveAndLoad(Model m, String spec, int[] ids) {
+        CompressedKvCache cache = m.newCache(KvSpec.parse(spec));
+        m.newTransformer(64, Math.max(512, ids.length)).forward(ids, 0, ids.length, cache, new float[m.config().vocabSize()], null);
+        cache.endPrefill();
+        long save = Long.MAX_VALUE;
+        long load = Long.MAX_VALUE;
+        int size = 0;
+        for (int i = 0; i < 5; i++) {
+            long t0 = System.nanoTime();
+            byte[] b = SessionFiles.toBytes(m, cache, ids);
+            long t1 = System.nanoTime();
+            CompressedKvCache back = SessionFiles.fromBytes(b).newCache(m);
+            long t2 = System.nanoTime();
+            back.clear();
+            save = Math.min(save, t1 - t0);
+            load = Math.min(load, t2 - t1);
+            size = b.length;
+        }
+        cache.clear();
+        System.out.printf("%s, %d tokens: %d bytes, toBytes %.2f ms, fromBytes+newCache %.2f ms (best of 5)%n", spec, ids.length,
+                size, save / 1e6, load / 1e6);
     }
 
     private static byte[] saved(String spec) {
