@@ -81,7 +81,8 @@ public final class InferenceServer implements AutoCloseable {
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.prometheus()));
         app.post("/v1/completions", completions::handle);
         app.post("/v1/chat/completions", chat::handle);
-        SlotEndpoints slots = new SlotEndpoints(scheduler, model, config.slotSavePath(), json);
+        SlotEndpoints slots = new SlotEndpoints(scheduler, model, config.slotSavePath(), json,
+                share == null ? null : share.store(), config.kvStoreTtl());
         app.get("/slots", slots::list);
         app.post("/slots/{id}", slots::action);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));

@@ -217,6 +217,43 @@ class ReplicaSharingTest {
         }
     }
 
+    private static HttpResponse<String> http(InferenceServer server, String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofSeconds(60));
+        b = method.equals("GET") ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aSessionSavedOnOneReplicaIsRestoredOnAnotherThroughRedis() throws Exception {
+        try (RedisFixture redis = RedisFixture.start();
+             InferenceServer a = server("think:0.5", 4, KvStores.open(redis.uri()));
+             InferenceServer b = server("think:0.5", 4, KvStores.open(redis.uri()))) {
+            String reply1 = text(chat(a, turns(USER1)));
+            JsonNode slots = JSON.readTree(http(a, "GET", "/slots", null).body());
+            assertThat(slots).hasSize(1);
+            long id = slots.get(0).get("id").asLong();
+            HttpResponse<String> saved = http(a, "POST", "/slots/" + id + "?action=save", "{\"filename\": \"lily\"}");
+            assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+            int tokens = JSON.readTree(saved.body()).get("n_saved").asInt();
+
+            HttpResponse<String> restored = http(b, "POST", "/slots/0?action=restore", "{\"filename\": \"lily\"}");
+            assertThat(restored.statusCode()).as(restored.body()).isEqualTo(200);
+            assertThat(JSON.readTree(restored.body()).get("n_restored").asInt()).isEqualTo(tokens);
+            JsonNode onB = JSON.readTree(http(b, "GET", "/slots", null).body());
+            assertThat(onB).hasSize(1);
+            assertThat(onB.get(0).get("n_tokens").asInt()).isEqualTo(tokens);
+
+            HttpResponse<String> missing = http(b, "POST", "/slots/0?action=restore", "{\"filename\": \"tom\"}");
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.body()).contains("no session 'tom' of this model in the kv store");
+            redis.stop();
+            HttpResponse<String> down = http(a, "POST", "/slots/" + id + "?action=save", "{\"filename\": \"lily2\"}");
+            assertThat(down.statusCode()).isEqualTo(503);
+            assertThat(down.body()).contains("could not save lily2 in the kv store");
+        }
+    }
+
     @Test
     void anUnreachableStoreFailsTheStartInOneLine() throws Exception {
         int closed;
