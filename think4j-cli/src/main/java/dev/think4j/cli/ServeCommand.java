@@ -70,7 +70,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-store", paramLabel = "URI",
             description = "share finished caches with other replicas through Redis or Valkey: redis://host:port[/db] or"
                     + " valkey://host:port[/db] (user:password@ before the host if it needs one); a follow-up turn on another"
-                    + " replica then loads the compressed cache instead of prefilling the conversation again")
+                    + " replica then loads the compressed cache instead of prefilling the conversation again; without"
+                    + " --slot-save-path, /slots save and restore sessions there too (see docs/REPLICAS.md)")
     String kvStore;
 
     @Option(names = "--kv-store-ttl", paramLabel = "DURATION", defaultValue = "1h",
