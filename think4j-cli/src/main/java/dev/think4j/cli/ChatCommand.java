@@ -93,6 +93,9 @@ public final class ChatCommand implements Callable<Integer> {
                 List<ChatMessage> saved = ChatTranscript.messages(loaded.header().extras());
                 if (!saved.isEmpty()) {
                     messages = saved;
+                } else {
+                    err.println("(note: " + loadFile + " holds no chat messages, e.g. a server slot; the cache is used only if"
+                            + " the next turn's rendering starts with its tokens)");
                 }
                 err.printf("(continuing %s: %d tokens, %d messages, KV %s; read in %d ms, restored in %d ms)%n", loadFile,
                         loaded.header().tokenCount(), messages.size(), Bytes.human(session.cache().bytes()), readMs, restoreMs);

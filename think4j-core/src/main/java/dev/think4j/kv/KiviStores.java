@@ -396,7 +396,12 @@ final class KiviStores {
             int held = 0;
             for (int p = 0; p < pageCount; p++) {
                 int capacity = in.count("KIVI page room", 1, Math.max(1, PAGE_TOKENS / group) + 1);
-                int groups = in.count("KIVI page groups", 0, capacity);
+                int groups = in.count("KIVI page groups", 1, capacity);
+                // pages are sized by what they are filled with or what the store held before (pageTokens),
+                // so a crafted file cannot claim native room far beyond the tokens it carries
+                if (capacity > Math.max(groups, held / group)) {
+                    throw in.corrupt("a KIVI key page with room for " + capacity + " groups after " + held + " tokens");
+                }
                 KeyPage page = k.new KeyPage(capacity);
                 in.bytes(page.codes.data, 0, Codes.bytesFor(groups * group * width, bits));
                 in.bytes(page.scale, 0, 2L * groups * width);
@@ -639,7 +644,10 @@ final class KiviStores {
             int held = 0;
             for (int p = 0; p < pageCount; p++) {
                 int capacity = in.count("KIVI page room", 1, PAGE_TOKENS);
-                int used = in.count("KIVI page tokens", 0, capacity);
+                int used = in.count("KIVI page tokens", 1, capacity);
+                if (capacity > Math.max(used, held)) {
+                    throw in.corrupt("a KIVI value page with room for " + capacity + " tokens after " + held);
+                }
                 ValuePage page = v.new ValuePage(capacity);
                 in.bytes(page.codes.data, 0, Codes.bytesFor(used * width, bits));
                 for (int gi = 0; gi < v.groupsPerRow; gi++) {

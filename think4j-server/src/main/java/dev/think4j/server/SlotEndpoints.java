@@ -52,6 +52,10 @@ final class SlotEndpoints {
         this.json = json;
         this.store = dir == null ? store : null;
         this.storeTtl = storeTtl;
+        if (dir != null || store != null) {
+            // the fingerprint hashes the GGUF's metadata once; done now, not on the scheduler thread at the first save
+            dev.think4j.kv.session.ModelIdentity.of(model);
+        }
     }
 
     /** The store key of a saved session: names are per model, so replicas of other models never see them. */
