@@ -8,6 +8,10 @@ import dev.think4j.kv.KvPolicy;
 import dev.think4j.kv.KvSpec;
 import dev.think4j.model.Model;
 import dev.think4j.server.BatchBench;
+import dev.think4j.server.KvStore;
+import dev.think4j.server.KvStores;
+import dev.think4j.server.MemoryKvStore;
+import dev.think4j.server.RestoreBench;
 import dev.think4j.tensor.Parallel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -95,8 +99,28 @@ public final class BenchCommand implements Callable<Integer> {
             description = "with --batch: prompt tokens fed between two decode steps, as serve's (default: ${DEFAULT-VALUE})")
     int prefillChunk;
 
+    @Option(names = "--restore",
+            description = {"replica restore instead: per --kv spec, prefill -p tokens (recompute), then encode the cache as "
+                    + "a session, write it to the store, read it back and decode it (restore), and check that the next "
+                    + "token's logits match bit for bit. Uses the first -p; -r repetitions (medians reported)."})
+    boolean restore;
+
+    @Option(names = "--kv-store", paramLabel = "URI",
+            description = "with --restore: the store to go through, redis://host:port[/db] or valkey://...; default an "
+                    + "in-process store (no network)")
+    String kvStore;
+
     @Override
     public Integer call() throws Exception {
+        if (restore && batch != null) {
+            throw new Think4jException("--restore and --batch are different benchmarks; choose one");
+        }
+        if (kvStore != null && !restore) {
+            throw new Think4jException("--kv-store applies to bench --restore only");
+        }
+        if (restore) {
+            return restoreBench();
+        }
         if (batch != null) {
             return batchBench();
         }
@@ -227,6 +251,50 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return report(BatchBench.markdown(rows, modelPath.getFileName().toString(), kvSpec), rows, o, err);
+    }
+
+    private int restoreBench() throws Exception {
+        int p = prompt.get(0);
+        if (p < 1) {
+            throw new Think4jException("--restore needs -p of at least 1");
+        }
+        if (repetitions < 1) {
+            throw new Think4jException("--repetitions must be >= 1, got " + repetitions);
+        }
+        List<String> specs = new ArrayList<>();
+        for (String s : kv) {
+            specs.add(KvSpec.parse(s).spec());
+        }
+        if (threads != null) {
+            Parallel.setThreads(threads.get(0));
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        java.util.function.Consumer<String> log = line -> {
+            err.println(line);
+            err.flush();
+        };
+        Path modelPath = model != null ? model : DefaultModel.path();
+        List<RestoreBench.Row> rows = new ArrayList<>();
+        // before the model loads, so an unreachable store fails at once
+        try (KvStore store = kvStore != null ? KvStores.open(kvStore) : new MemoryKvStore(Long.MAX_VALUE);
+             Model m = Model.load(modelPath, checkTensors)) {
+            if (p + 1 > m.config().contextLength()) {
+                err.println("note: -p " + p + " + 1 runs past the model's context of " + m.config().contextLength() + " tokens");
+            }
+            dev.think4j.tokenizer.Tokenizer tokenizer = dev.think4j.tokenizer.Tokenizer.fromGguf(m.gguf());
+            if (!noWarmup) {
+                log.accept("warm-up: one untimed round of " + Math.min(p, 128) + " tokens per spec");
+                for (String s : specs) {
+                    RestoreBench.run(m, tokenizer, s, Math.min(p, 128), store, 1, seed + 1000, line -> { });
+                }
+            }
+            for (String s : specs) {
+                log.accept("restore p" + p + " --kv " + s + " via " + store.describe() + ", threads " + Parallel.threads());
+                rows.add(RestoreBench.run(m, tokenizer, s, p, store, repetitions, seed, log));
+            }
+        }
+        return report(RestoreBench.markdown(rows, modelPath.getFileName().toString()), rows, o, err);
     }
 
     /** Markdown to stdout (to stderr under --json, with the JSON on stdout), and both files under --out. */

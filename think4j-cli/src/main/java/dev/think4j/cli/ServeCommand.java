@@ -5,6 +5,8 @@ import dev.think4j.kv.KvPolicy;
 import dev.think4j.model.Model;
 import dev.think4j.server.CapacityBench;
 import dev.think4j.server.InferenceServer;
+import dev.think4j.server.KvStore;
+import dev.think4j.server.KvStores;
 import dev.think4j.server.ServerConfig;
 import dev.think4j.tokenizer.ChatFormat;
 import dev.think4j.tokenizer.Tokenizer;
@@ -65,6 +67,17 @@ public final class ServeCommand implements Callable<Integer> {
                     + " end with an error, e.g. 30s, 500ms, 2m, 0 (default: ${DEFAULT-VALUE})")
     String shutdownGrace;
 
+    @Option(names = "--kv-store", paramLabel = "URI",
+            description = "share finished caches with other replicas through Redis or Valkey: redis://host:port[/db] or"
+                    + " valkey://host:port[/db] (user:password@ before the host if it needs one); a follow-up turn on another"
+                    + " replica then loads the compressed cache instead of prefilling the conversation again; without"
+                    + " --slot-save-path, /slots save and restore sessions there too (see docs/REPLICAS.md)")
+    String kvStore;
+
+    @Option(names = "--kv-store-ttl", paramLabel = "DURATION", defaultValue = "1h",
+            description = "how long a shared cache stays in --kv-store, e.g. 30m, 2h (default: ${DEFAULT-VALUE})")
+    String kvStoreTtl;
+
     @Option(names = "--bench", description = "instead of serving, measure capacity under --kv-budget for full and --bench-kv")
     boolean bench;
 
@@ -99,11 +112,20 @@ public final class ServeCommand implements Callable<Integer> {
             throw new Think4jException("--prefill-chunk must be >= 1, got " + prefillChunk);
         }
         Duration grace = duration("--shutdown-grace", shutdownGrace);
+        Duration storeTtl = duration("--kv-store-ttl", kvStoreTtl);
+        if (storeTtl.isZero()) {
+            throw new Think4jException("--kv-store-ttl must be positive, got " + kvStoreTtl);
+        }
+        if (kvStore != null && bench) {
+            throw new Think4jException("--kv-store does not apply to --bench");
+        }
         PrintWriter err = spec.commandLine().getErr();
         if (!bench) {
             // before the model loads: a busy port should fail at once, not after a long load
             checkPortFree(host, port);
         }
+        // also before the model loads, for the same reason; the server owns it from start() on
+        KvStore store = kvStore == null ? null : KvStores.open(kvStore);
         try (Model model = modelOptions.loadModel()) {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.gguf());
             if (bench) {
@@ -113,11 +135,14 @@ public final class ServeCommand implements Callable<Integer> {
             String fileName = modelOptions.modelPath().getFileName().toString();
             String modelId = fileName.endsWith(".gguf") ? fileName.substring(0, fileName.length() - 5) : fileName;
             ServerConfig config = new ServerConfig(host, port, budget, policy.spec(), maxQueue, maxBatch,
-                    modelOptions.contextLength(model.config(), err), prefixCache, modelId, prefillChunk, slotSavePath);
+                    modelOptions.contextLength(model.config(), err), prefixCache, modelId, prefillChunk, slotSavePath)
+                    .withKvStore(kvStore, storeTtl);
             CountDownLatch stop = new CountDownLatch(1);
             InferenceServer started;
             try {
-                started = InferenceServer.start(config, model, tokenizer, format);
+                KvStore owned = store;
+                store = null;
+                started = InferenceServer.start(config, model, tokenizer, format, owned);
             } catch (RuntimeException e) {
                 // another process may take the port between the check and the start
                 if (isBindFailure(e)) {
@@ -137,8 +162,15 @@ public final class ServeCommand implements Callable<Integer> {
                 }));
                 err.printf("serving %s (format %s, --kv %s, --kv-budget %s) on http://%s:%d/v1%n", modelId, format.name(),
                         policy.spec(), Bytes.human(budget), host, server.port());
+                if (kvStore != null) {
+                    err.printf("sharing finished caches through %s (ttl %ds)%n", server.kvStore(), storeTtl.toSeconds());
+                }
                 err.flush();
                 stop.await();
+            }
+        } finally {
+            if (store != null) {
+                store.close(); // the model failed to load before the server took it
             }
         }
         return 0;

@@ -37,4 +37,21 @@ class ServeCommandTest {
         // Parses, but cannot run on the bundled 5-layer model: refused before the port opens.
         assertUserError(CliRunner.run("serve", "--port", "0", "--kv", "think:k=0.5,layers=0.5/0.5"), "5 layers");
     }
+
+    @Test
+    void anUnreachableOrMistypedKvStoreIsOneLineBeforeTheModelLoads() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        CliRunner down = CliRunner.run("serve", "--port", "0", "--kv-store", "redis://127.0.0.1:" + closed);
+        assertUserError(down, "--kv-store redis://127.0.0.1:" + closed + "/0 is unreachable");
+        assertThat(down.err()).contains("Connection refused").doesNotContain("serving ");
+        assertUserError(CliRunner.run("serve", "--port", "0", "--kv-store", "http://127.0.0.1:1"), "unknown scheme");
+        assertUserError(CliRunner.run("serve", "--port", "0", "--kv-store", "rediss://127.0.0.1:1"), "TLS");
+        assertUserError(CliRunner.run("serve", "--port", "0", "--kv-store", "redis://127.0.0.1:1/x"), "database number");
+        assertUserError(CliRunner.run("serve", "--port", "0", "--kv-store-ttl", "0"), "--kv-store-ttl");
+        assertUserError(CliRunner.run("serve", "--port", "0", "--kv-store-ttl", "forever"), "--kv-store-ttl");
+        assertUserError(CliRunner.run("serve", "--bench", "--kv-store", "redis://127.0.0.1:1"), "--bench");
+    }
 }

@@ -26,24 +26,39 @@ public final class InferenceServer implements AutoCloseable {
     private final Javalin app;
     private final Scheduler scheduler;
     private final Metrics metrics;
+    /** Caches shared with other replicas, or null. */
+    private final KvShare share;
     private final ObjectMapper json = new ObjectMapper();
     private final ResponseJson responses;
     private final AtomicInteger handlers = new AtomicInteger();
     private boolean stopped;
 
-    private InferenceServer(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format) {
+    private InferenceServer(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format, KvStore store) {
         int layers = model.config().layers();
         try {
             RequestParser.kvPolicy(config.kvSpec(), layers);
         } catch (IllegalArgumentException e) {
+            if (store != null) {
+                store.close();
+            }
             throw new Think4jException(e.getMessage());
         }
         if (config.slotSavePath() != null && !java.nio.file.Files.isDirectory(config.slotSavePath())) {
+            if (store != null) {
+                store.close();
+            }
             throw new Think4jException("--slot-save-path " + config.slotSavePath() + " is not a directory");
         }
         this.metrics = new Metrics(config.kvBudget());
+        try {
+            this.share = store == null ? null : new KvShare(store, SessionCacheCodec.of(model), metrics, config.kvStoreTtl(),
+                    config.contextLength());
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         this.scheduler = new Scheduler(model, tokenizer, config.kvBudget(), config.maxBatch(), config.maxQueue(),
-                config.contextLength(), config.prefixEntries(), config.prefillChunk(), metrics);
+                config.contextLength(), config.prefixEntries(), config.prefillChunk(), metrics, share);
         this.responses = new ResponseJson(json, config.modelId(), tokenizer);
         RequestParser parser = new RequestParser(json, config.modelId(), layers);
         PromptEncoder encoder = new PromptEncoder(tokenizer, format, config.contextLength(), config.kvSpec());
@@ -66,7 +81,8 @@ public final class InferenceServer implements AutoCloseable {
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.prometheus()));
         app.post("/v1/completions", completions::handle);
         app.post("/v1/chat/completions", chat::handle);
-        SlotEndpoints slots = new SlotEndpoints(scheduler, model, config.slotSavePath(), json);
+        SlotEndpoints slots = new SlotEndpoints(scheduler, model, config.slotSavePath(), json,
+                share == null ? null : share.store(), config.kvStoreTtl());
         app.get("/slots", slots::list);
         app.post("/slots/{id}", slots::action);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
@@ -83,6 +99,7 @@ public final class InferenceServer implements AutoCloseable {
             app.start(config.host(), config.port());
         } catch (RuntimeException e) {
             scheduler.close();
+            closeShare();
             if (e instanceof io.javalin.util.JavalinBindException) {
                 throw new Think4jException("cannot listen on " + config.host() + ":" + config.port()
                         + " (port in use or address not available); choose another --port or --host");
@@ -91,9 +108,30 @@ public final class InferenceServer implements AutoCloseable {
         }
     }
 
-    /** Starts serving; the caller keeps ownership of the model. */
+    /**
+     * Starts serving; the caller keeps ownership of the model. With {@link ServerConfig#kvStore()} set,
+     * connects to it first (an unreachable store is a {@link Think4jException}).
+     */
     public static InferenceServer start(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format) {
-        return new InferenceServer(config, model, tokenizer, format);
+        KvStore store = config.kvStore() == null ? null : KvStores.open(config.kvStore());
+        return new InferenceServer(config, model, tokenizer, format, store);
+    }
+
+    /**
+     * Starts serving with caches shared through {@code store} (null: none), which the server then owns
+     * and closes on shutdown; {@link ServerConfig#kvStore()} is ignored.
+     */
+    public static InferenceServer start(ServerConfig config, Model model, Tokenizer tokenizer, ChatFormat format,
+                                        KvStore store) {
+        return new InferenceServer(config, model, tokenizer, format, store);
+    }
+
+    /** Writes what the shared store still has queued, then closes it. */
+    private void closeShare() {
+        if (share != null) {
+            share.close();
+            share.store().close();
+        }
     }
 
     private static ApiException fromJavalin(HttpResponseException e, Context ctx) {
@@ -149,6 +187,11 @@ public final class InferenceServer implements AutoCloseable {
         return app.port();
     }
 
+    /** Where finished caches are shared ({@code redis://host:port/db}, no password), or null. */
+    public String kvStore() {
+        return share == null ? null : share.store().describe();
+    }
+
     public Metrics metrics() {
         return metrics;
     }
@@ -184,6 +227,7 @@ public final class InferenceServer implements AutoCloseable {
         }
         app.stop();
         scheduler.close();
+        closeShare();
     }
 
     /** {@link #shutdown(Duration)} without a grace period. */

@@ -37,6 +37,18 @@ public final class Metrics {
     private final AtomicLong prefillNanos = new AtomicLong();
     private final AtomicLong prefillFed = new AtomicLong();
 
+    private volatile String kvStore;
+    private final AtomicLong kvStoreHits = new AtomicLong();
+    private final AtomicLong kvStoreMisses = new AtomicLong();
+    private final AtomicLong kvStoreErrors = new AtomicLong();
+    private final AtomicLong kvStoreReusedTokens = new AtomicLong();
+    private final AtomicLong kvStoreReadBytes = new AtomicLong();
+    private final AtomicLong kvStoreWrittenBytes = new AtomicLong();
+    private final AtomicLong kvStoreStores = new AtomicLong();
+    private final AtomicLong kvStoreSkipped = new AtomicLong();
+    private final AtomicLong kvStoreLoadNanos = new AtomicLong();
+    private final AtomicLong kvStoreStoreNanos = new AtomicLong();
+
     public Metrics(long kvBudget) {
         this.kvBudget = kvBudget;
     }
@@ -166,6 +178,90 @@ public final class Metrics {
         return prefillFed.get();
     }
 
+    /** A shared store is configured: its counters appear in {@link #prometheus()}. */
+    void kvStoreEnabled(String where) {
+        kvStore = where;
+    }
+
+    /** A request started from a cache loaded from the store, {@code tokens} long. */
+    void kvStoreHit(int tokens) {
+        kvStoreHits.incrementAndGet();
+        kvStoreReusedTokens.addAndGet(tokens);
+    }
+
+    void kvStoreMiss() {
+        kvStoreMisses.incrementAndGet();
+    }
+
+    void kvStoreError() {
+        kvStoreErrors.incrementAndGet();
+    }
+
+    void kvStoreRead(long bytes) {
+        kvStoreReadBytes.addAndGet(bytes);
+    }
+
+    void kvStoreWritten(long bytes) {
+        kvStoreWrittenBytes.addAndGet(bytes);
+    }
+
+    void kvStoreStored() {
+        kvStoreStores.incrementAndGet();
+    }
+
+    void kvStoreSkip() {
+        kvStoreSkipped.incrementAndGet();
+    }
+
+    void kvStoreLoadNanos(long nanos) {
+        kvStoreLoadNanos.addAndGet(nanos);
+    }
+
+    void kvStoreStoreNanos(long nanos) {
+        kvStoreStoreNanos.addAndGet(nanos);
+    }
+
+    public long kvStoreHits() {
+        return kvStoreHits.get();
+    }
+
+    public long kvStoreMisses() {
+        return kvStoreMisses.get();
+    }
+
+    public long kvStoreErrors() {
+        return kvStoreErrors.get();
+    }
+
+    public long kvStoreReusedTokens() {
+        return kvStoreReusedTokens.get();
+    }
+
+    public long kvStoreReadBytes() {
+        return kvStoreReadBytes.get();
+    }
+
+    public long kvStoreWrittenBytes() {
+        return kvStoreWrittenBytes.get();
+    }
+
+    /** Finished caches written to the store (payload and index). */
+    public long kvStoreStores() {
+        return kvStoreStores.get();
+    }
+
+    public long kvStoreSkipped() {
+        return kvStoreSkipped.get();
+    }
+
+    public double kvStoreLoadSeconds() {
+        return kvStoreLoadNanos.get() / 1e9;
+    }
+
+    public double kvStoreStoreSeconds() {
+        return kvStoreStoreNanos.get() / 1e9;
+    }
+
     void sequenceFailed() {
         sequenceFailures.incrementAndGet();
     }
@@ -257,6 +353,25 @@ public final class Metrics {
         counter(sb, "think4j_decode_seconds_total", "Seconds spent in batched decode forwards", decodeSeconds());
         counter(sb, "think4j_prefill_seconds_total", "Seconds spent in prefill forwards", prefillSeconds());
         counter(sb, "think4j_prefill_tokens_total", "Prompt tokens run through the model (cached prefixes excluded)", prefillTokens());
+        if (kvStore != null) {
+            counter(sb, "think4j_kv_store_hits_total", "Requests that started from a cache loaded from the shared kv store ("
+                    + kvStore + ")", kvStoreHits.get());
+            counter(sb, "think4j_kv_store_misses_total", "Lookups in the shared kv store that found no usable cache",
+                    kvStoreMisses.get());
+            counter(sb, "think4j_kv_store_errors_total", "Failed kv store reads, writes and loads (requests were prefilled instead)",
+                    kvStoreErrors.get());
+            counter(sb, "think4j_kv_store_reused_tokens_total", "Prompt tokens served from caches loaded from the kv store",
+                    kvStoreReusedTokens.get());
+            counter(sb, "think4j_kv_store_read_bytes_total", "Bytes read from the kv store", kvStoreReadBytes.get());
+            counter(sb, "think4j_kv_store_written_bytes_total", "Bytes written to the kv store", kvStoreWrittenBytes.get());
+            counter(sb, "think4j_kv_store_stores_total", "Finished caches written to the kv store", kvStoreStores.get());
+            counter(sb, "think4j_kv_store_skipped_total", "Finished caches not written (writer behind, or too large)",
+                    kvStoreSkipped.get());
+            counter(sb, "think4j_kv_store_load_seconds_total", "Seconds spent looking up, reading and decoding stored caches",
+                    kvStoreLoadSeconds());
+            counter(sb, "think4j_kv_store_store_seconds_total", "Seconds spent encoding and writing finished caches",
+                    kvStoreStoreSeconds());
+        }
         gauge(sb, "think4j_scheduler_up", "1 while the scheduler loop runs", schedulerUp ? 1 : 0);
         sb.append("# HELP think4j_requests_total HTTP requests by response status\n");
         sb.append("# TYPE think4j_requests_total counter\n");

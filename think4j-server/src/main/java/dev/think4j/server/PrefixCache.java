@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Caches of finished sequences with the exact ids they hold, least recently used first, so the next
@@ -13,17 +14,24 @@ import java.util.Map;
  */
 final class PrefixCache {
     /** One finished cache: {@code ids} are exactly the tokens it was fed, {@code spec} its kv policy. */
-    record Entry(long key, String spec, int[] ids, CompressedKvCache cache, long bytes) {
+    record Entry(long key, String spec, int[] ids, CompressedKvCache cache, long bytes, String sharedKey) {
     }
 
     private final int maxEntries;
     private final KvBudget budget;
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    /** Shared-store keys of the entries held here (see {@link KvShare#heldLocally()}), or null without a store. */
+    private final Set<String> sharedKeys;
     private long nextKey;
 
     PrefixCache(int maxEntries, KvBudget budget) {
+        this(maxEntries, budget, null);
+    }
+
+    PrefixCache(int maxEntries, KvBudget budget, Set<String> sharedKeys) {
         this.maxEntries = maxEntries;
         this.budget = budget;
+        this.sharedKeys = sharedKeys;
     }
 
     int size() {
@@ -32,6 +40,11 @@ final class PrefixCache {
 
     /** Keeps a finished cache, evicting the oldest beyond the entry limit; null when it was not kept (and freed). */
     Entry put(String spec, int[] ids, CompressedKvCache cache) {
+        return put(spec, ids, cache, null);
+    }
+
+    /** As {@link #put(String, int[], CompressedKvCache)}; {@code sharedKey} is the cache's key in the shared store, or null. */
+    Entry put(String spec, int[] ids, CompressedKvCache cache, String sharedKey) {
         if (maxEntries <= 0 || ids.length == 0) {
             cache.clear();
             return null;
@@ -42,9 +55,12 @@ final class PrefixCache {
             cache.clear();
             return null;
         }
-        Entry e = new Entry(nextKey++, spec, ids, cache, bytes);
+        Entry e = new Entry(nextKey++, spec, ids, cache, bytes, sharedKey);
         entries.put(e.key(), e);
         budget.addPrefix(bytes);
+        if (sharedKeys != null && sharedKey != null) {
+            sharedKeys.add(sharedKey);
+        }
         while (entries.size() > maxEntries) {
             evictOldest(e);
         }
@@ -70,6 +86,7 @@ final class PrefixCache {
             return false;
         }
         budget.removePrefix(e.bytes());
+        forget(e);
         e.cache().clear();
         return true;
     }
@@ -93,6 +110,7 @@ final class PrefixCache {
             throw new IllegalStateException("prefix entry already taken");
         }
         budget.removePrefix(e.bytes());
+        forget(e);
         return e.cache();
     }
 
@@ -106,10 +124,17 @@ final class PrefixCache {
             }
             it.remove();
             budget.removePrefix(e.bytes());
+            forget(e);
             e.cache().clear();
             return true;
         }
         return false;
+    }
+
+    private void forget(Entry e) {
+        if (sharedKeys != null && e.sharedKey() != null) {
+            sharedKeys.remove(e.sharedKey());
+        }
     }
 
     void clear() {

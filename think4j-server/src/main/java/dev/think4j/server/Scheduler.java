@@ -51,6 +51,8 @@ public final class Scheduler implements AutoCloseable {
     private final long denseBytesPerToken;
     private final KvBudget budget;
     private final PrefixCache prefixes;
+    /** Caches shared with other replicas, or null. */
+    private final KvShare share;
     private final Metrics metrics;
     private final Object lock = new Object();
     private final ArrayDeque<SequenceHandle> queue = new ArrayDeque<>();
@@ -87,6 +89,12 @@ public final class Scheduler implements AutoCloseable {
      */
     public Scheduler(Model model, Tokenizer tokenizer, long kvBudget, int maxBatch, int maxQueue, int contextLength,
                      int prefixEntries, int prefillChunk, Metrics metrics) {
+        this(model, tokenizer, kvBudget, maxBatch, maxQueue, contextLength, prefixEntries, prefillChunk, metrics, null);
+    }
+
+    /** @param share caches shared with other replicas (looked up before queueing, offered when finished), or null */
+    Scheduler(Model model, Tokenizer tokenizer, long kvBudget, int maxBatch, int maxQueue, int contextLength,
+              int prefixEntries, int prefillChunk, Metrics metrics, KvShare share) {
         if (maxBatch < 1 || maxQueue < 0 || prefillChunk < 1) {
             throw new IllegalArgumentException("maxBatch and prefillChunk must be >= 1 and maxQueue >= 0");
         }
@@ -101,7 +109,8 @@ public final class Scheduler implements AutoCloseable {
         this.prefillChunk = (int) Math.min(Integer.MAX_VALUE, ((long) prefillChunk + unit - 1) / unit * unit);
         this.denseBytesPerToken = model.kvShape().denseBytesPerToken();
         this.budget = new KvBudget(kvBudget);
-        this.prefixes = new PrefixCache(prefixEntries, budget);
+        this.share = share;
+        this.prefixes = new PrefixCache(prefixEntries, budget, share == null ? null : share.heldLocally());
         this.metrics = metrics;
         this.thread = Thread.ofPlatform().name("think4j-scheduler").daemon(true).unstarted(this::loop);
         thread.start();
@@ -167,20 +176,29 @@ public final class Scheduler implements AutoCloseable {
                     + " bytes; lower max_tokens or shorten the prompt", "max_tokens", "kv_budget_exceeded");
         }
         SequenceHandle handle = new SequenceHandle(request);
-        synchronized (lock) {
-            Throwable broken = failure();
-            if (broken != null) {
-                throw dead(broken);
+        if (share != null && state == State.RUNNING) {
+            // on this (request) thread: the network round trips and the decoding never hold up the running streams
+            handle.restored(share.lookup(request.kvSpec(), request.promptIds()));
+        }
+        try {
+            synchronized (lock) {
+                Throwable broken = failure();
+                if (broken != null) {
+                    throw dead(broken);
+                }
+                if (state != State.RUNNING) {
+                    throw shuttingDown();
+                }
+                if (queue.size() >= maxQueue) {
+                    throw new ApiException(429, "rate_limit_error", "the server is busy: " + queue.size()
+                            + " requests are already waiting (--max-queue " + maxQueue + "); retry later", null, "queue_full", 1);
+                }
+                queue.addLast(handle);
+                lock.notifyAll();
             }
-            if (state != State.RUNNING) {
-                throw shuttingDown();
-            }
-            if (queue.size() >= maxQueue) {
-                throw new ApiException(429, "rate_limit_error", "the server is busy: " + queue.size()
-                        + " requests are already waiting (--max-queue " + maxQueue + "); retry later", null, "queue_full", 1);
-            }
-            queue.addLast(handle);
-            lock.notifyAll();
+        } catch (RuntimeException e) {
+            handle.discardRestored();
+            throw e;
         }
         return handle;
     }
@@ -434,14 +452,30 @@ public final class Scheduler implements AutoCloseable {
             try {
                 GenerationRequest r = head.request();
                 PrefixCache.Entry hit = prefixes.longestPrefix(r.kvSpec(), r.promptIds());
-                long need = reservationFor(r, hit);
+                KvShare.Restored remote = head.peekRestored();
+                if (remote != null) {
+                    if (hit != null && hit.ids().length >= remote.ids().length) {
+                        head.discardRestored(); // this server's own cache reaches as far: no need for the loaded one
+                        remote = null;
+                    } else {
+                        hit = null;
+                    }
+                }
+                long need = remote != null ? reservationFor(r, remote) : reservationFor(r, hit);
                 while (!budget.tryReserve(need)) {
                     if (!prefixes.evictOldest(hit)) {
-                        if (hit != null && active.isEmpty() && prefilling.isEmpty()) {
+                        boolean idle = active.isEmpty() && prefilling.isEmpty();
+                        if (hit != null && idle) {
                             // Even the reusable prefix is in the way of an otherwise idle server: start fresh.
                             prefixes.evictOldest(null);
                             hit = null;
-                            need = reservationFor(r, null);
+                            need = reservationFor(r, (PrefixCache.Entry) null);
+                            continue;
+                        }
+                        if (remote != null && idle) {
+                            head.discardRestored();
+                            remote = null;
+                            need = reservationFor(r, (PrefixCache.Entry) null);
                             continue;
                         }
                         return; // wait for running sequences to finish
@@ -458,7 +492,7 @@ public final class Scheduler implements AutoCloseable {
                     // Counted before it leaves the lock, so awaitIdle never sees it neither queued nor in flight.
                     inFlight++;
                 }
-                start(head, hit, need);
+                start(head, hit, remote != null, need);
             } catch (RuntimeException | Error e) {
                 synchronized (lock) {
                     queue.remove(head);
@@ -480,13 +514,25 @@ public final class Scheduler implements AutoCloseable {
         return hit.bytes() + denseBound(r.promptIds().length - hit.ids().length, r.maxTokens());
     }
 
+    private long reservationFor(GenerationRequest r, KvShare.Restored remote) {
+        return remote.cache().bytes() + denseBound(r.promptIds().length - remote.ids().length, r.maxTokens());
+    }
+
     /** Gives an admitted request its cache; on failure the cache is freed and the caller releases the reservation. */
-    private void start(SequenceHandle handle, PrefixCache.Entry hit, long reservation) {
+    private void start(SequenceHandle handle, PrefixCache.Entry hit, boolean remote, long reservation) {
         GenerationRequest r = handle.request();
         CompressedKvCache cache = null;
         try {
             int[] cached;
-            if (hit != null) {
+            if (remote) {
+                KvShare.Restored restored = handle.takeRestored();
+                if (restored == null) {
+                    throw new IllegalStateException("the cache loaded from the kv store was freed before admission");
+                }
+                cached = restored.ids();
+                cache = restored.cache();
+                metrics.kvStoreHit(cached.length);
+            } else if (hit != null) {
                 cached = hit.ids();
                 cache = prefixes.take(hit);
             } else {
@@ -683,8 +729,18 @@ public final class Scheduler implements AutoCloseable {
             s.cache.clear();
             return;
         }
+        int[] fed = s.fedIds();
+        String sharedKey = null;
+        if (share != null) {
+            try {
+                sharedKey = share.offer(s.request().kvSpec(), fed, s.cache);
+            } catch (RuntimeException e) {
+                metrics.kvStoreError();
+                LOG.warn("could not encode a finished cache for the kv store", e);
+            }
+        }
         try {
-            prefixes.put(s.request().kvSpec(), s.fedIds(), s.cache);
+            prefixes.put(s.request().kvSpec(), fed, s.cache, sharedKey);
         } catch (RuntimeException | Error e) {
             // The answer is complete; losing the reusable prefix only costs a later prefill.
             LOG.warn("could not keep a finished cache for prefix reuse", e);

@@ -7,6 +7,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The caller's side of one queued or running sequence. The scheduler posts events here and never
@@ -42,6 +43,8 @@ public final class SequenceHandle {
     private volatile boolean cancelled;
     /** Set by the first terminal event: whatever path ends a sequence, its caller sees exactly one end. */
     private final AtomicBoolean ended = new AtomicBoolean();
+    /** A cache loaded from the shared store for this request, until admission takes it or the request ends. */
+    private final AtomicReference<KvShare.Restored> restored = new AtomicReference<>();
 
     SequenceHandle(GenerationRequest request) {
         this.request = request;
@@ -65,8 +68,34 @@ public final class SequenceHandle {
         if (e instanceof Text ? ended.get() : !ended.compareAndSet(false, true)) {
             return false;
         }
+        if (!(e instanceof Text)) {
+            // every way out of the queue posts an end, so a loaded cache nobody took is freed here
+            discardRestored();
+        }
         events.add(e);
         return true;
+    }
+
+    void restored(KvShare.Restored r) {
+        restored.set(r);
+    }
+
+    /** The loaded cache, still owned by this handle. */
+    KvShare.Restored peekRestored() {
+        return restored.get();
+    }
+
+    /** Takes ownership of the loaded cache (null if there is none or it was discarded). */
+    KvShare.Restored takeRestored() {
+        return restored.getAndSet(null);
+    }
+
+    /** Frees the loaded cache unless it was taken. */
+    void discardRestored() {
+        KvShare.Restored r = restored.getAndSet(null);
+        if (r != null) {
+            r.cache().clear();
+        }
     }
 
     /** True once a terminal event was posted. */

@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
  * file under {@code --slot-save-path}, restores a file as a kept cache (so the next request whose
  * prompt extends the saved ids skips their prefill, here or on another server of the same model),
  * or frees one. File names are plain names inside that directory: anything with a path in it is a 400.
+ * Without {@code --slot-save-path} but with {@code --kv-store}, the sessions go to the shared store
+ * instead (under the model's fingerprint, for {@code --kv-store-ttl}), so a session saved on one
+ * replica can be restored on any other.
  */
 final class SlotEndpoints {
     /** Letters, digits, '.', '_' and '-', not starting with '.': no separators, no "..", no hidden files. */
@@ -34,16 +37,30 @@ final class SlotEndpoints {
     private final Model model;
     private final Path dir;
     private final ObjectMapper json;
+    /** Where sessions go without a directory, or null. */
+    private final KvStore store;
+    private final java.time.Duration storeTtl;
 
     SlotEndpoints(Scheduler scheduler, Model model, Path dir, ObjectMapper json) {
+        this(scheduler, model, dir, json, null, null);
+    }
+
+    SlotEndpoints(Scheduler scheduler, Model model, Path dir, ObjectMapper json, KvStore store, java.time.Duration storeTtl) {
         this.scheduler = scheduler;
         this.model = model;
         this.dir = dir == null ? null : dir.toAbsolutePath().normalize();
         this.json = json;
-        if (dir != null) {
+        this.store = dir == null ? store : null;
+        this.storeTtl = storeTtl;
+        if (dir != null || store != null) {
             // the fingerprint hashes the GGUF's metadata once; done now, not on the scheduler thread at the first save
             dev.think4j.kv.session.ModelIdentity.of(model);
         }
+    }
+
+    /** The store key of a saved session: names are per model, so replicas of other models never see them. */
+    private String storeKey(String name) {
+        return "think4j:slot:" + dev.think4j.kv.session.ModelIdentity.of(model).fingerprint() + ":" + name;
     }
 
     void list(Context ctx) throws Exception {
@@ -83,9 +100,9 @@ final class SlotEndpoints {
     }
 
     private String fileName(Context ctx) {
-        if (dir == null) {
+        if (dir == null && store == null) {
             throw new ApiException(501, "invalid_request_error", "saving and restoring slots is off: start the server with "
-                    + "--slot-save-path DIR", null, "not_supported");
+                    + "--slot-save-path DIR (or --kv-store URI)", null, "not_supported");
         }
         JsonNode body;
         try {
@@ -110,6 +127,15 @@ final class SlotEndpoints {
         long t0 = System.nanoTime();
         byte[] bytes = scheduler.saveSlot(id);
         SessionFile check = SessionFiles.fromBytes(bytes, name);
+        if (dir == null) {
+            try {
+                store.put(storeKey(name), bytes, storeTtl);
+            } catch (KvStore.KvStoreException e) {
+                throw new ApiException(503, "server_error", "could not save " + name + " in the kv store: " + e.getMessage(), null,
+                        "kv_store_failed", Scheduler.RETRY_AFTER_SECONDS);
+            }
+            return saved(id, name, check, bytes, t0);
+        }
         Path target = dir.resolve(name);
         Path tmp = null;
         try {
@@ -125,6 +151,10 @@ final class SlotEndpoints {
         } finally {
             deleteQuietly(tmp);
         }
+        return saved(id, name, check, bytes, t0);
+    }
+
+    private ObjectNode saved(long id, String name, SessionFile check, byte[] bytes, long t0) {
         ObjectNode out = json.createObjectNode();
         out.put("id_slot", id).put("filename", name).put("n_saved", check.header().tokenCount()).put("n_written", bytes.length)
                 .put("kv", check.header().kvSpec());
@@ -136,7 +166,18 @@ final class SlotEndpoints {
         long t0 = System.nanoTime();
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(dir.resolve(name));
+            if (dir == null) {
+                bytes = store.get(storeKey(name));
+                if (bytes == null) {
+                    throw new ApiException(404, "invalid_request_error", "no session '" + name + "' of this model in the kv store"
+                            + " (never saved, or older than --kv-store-ttl)", "filename", "file_not_found");
+                }
+            } else {
+                bytes = Files.readAllBytes(dir.resolve(name));
+            }
+        } catch (KvStore.KvStoreException e) {
+            throw new ApiException(503, "server_error", "could not read " + name + " from the kv store: " + e.getMessage(), null,
+                    "kv_store_failed", Scheduler.RETRY_AFTER_SECONDS);
         } catch (NoSuchFileException e) {
             throw new ApiException(404, "invalid_request_error", "no session file '" + name + "' in the slot directory",
                     "filename", "file_not_found");
