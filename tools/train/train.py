@@ -68,23 +68,33 @@ def copy_phases(a):
             (a.long_steps, 2048, 3, 'dense')]
 
 
-def copy_lr_at(step, total):
-    if step < COPY_WARMUP:
-        return COPY_LR * (step + 1) / COPY_WARMUP
-    start = int(total * (1 - COPY_DECAY))
+def wsd_lr(step, total, peak, warmup, decay, floor):
+    """Warm-up, stable, decay: linear warm-up to peak, held, cosine to floor over the last `decay` fraction."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    start = int(total * (1 - decay))
     if step < start:
-        return COPY_LR
+        return peak
     p = (step - start) / max(1, total - start)
-    return COPY_MIN_LR + 0.5 * (COPY_LR - COPY_MIN_LR) * (1 + math.cos(math.pi * p))
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * p))
 
 
-def copy_phase_of(step, phases):
+def copy_lr_at(step, total):
+    return wsd_lr(step, total, COPY_LR, COPY_WARMUP, COPY_DECAY, COPY_MIN_LR)
+
+
+def phase_at(step, phases, first_index=0):
+    """(index, length, rows, kind) of the phase a step falls in, phases being (steps, length, rows, kind); None past the end."""
     s = 0
     for i, (n, length, rows, kind) in enumerate(phases):
         if step < s + n:
-            return 30 + i, length, rows, kind
+            return first_index + i, length, rows, kind
         s += n
     return None
+
+
+def copy_phase_of(step, phases):
+    return phase_at(step, phases, 30)
 
 
 def lr_at(step):

@@ -14,7 +14,6 @@ Usage: /usr/bin/python3 train_retrieval.py --work work3 --data work/data [--phas
 """
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -28,7 +27,7 @@ from gguf_io import Reader  # noqa: E402
 from model import Config, Llama  # noqa: E402
 from spm import Spm  # noqa: E402
 from task import Task  # noqa: E402
-from train import skip_positions  # noqa: E402
+from train import phase_at as phase_of, skip_positions, wsd_lr  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
@@ -54,22 +53,7 @@ def parse_phases(spec):
 
 
 def lr_at(step, total):
-    if step < WARMUP:
-        return LR * (step + 1) / WARMUP
-    start = int(total * (1 - DECAY))
-    if step < start:
-        return LR
-    p = (step - start) / max(1, total - start)
-    return MIN_LR + 0.5 * (LR - MIN_LR) * (1 + math.cos(math.pi * p))
-
-
-def phase_of(step, phases):
-    s = 0
-    for i, (n, length, rows, kind) in enumerate(phases):
-        if step < s + n:
-            return i, length, rows, kind
-        s += n
-    return None
+    return wsd_lr(step, total, LR, WARMUP, DECAY, MIN_LR)
 
 
 def copy_targets(ids, digits, for_id):
