@@ -48,6 +48,9 @@ class SlidingWindowCacheTest {
         assertThat(cache.head(1, 0).length()).isEqualTo(50);
         assertThat(cache.bytes()).isEqualTo((WINDOW + 50) * TOKEN_BYTES_PER_LAYER);
         assertThat(cache.uncompressedBytes()).isEqualTo((WINDOW + 50) * TOKEN_BYTES_PER_LAYER);
+        // what the server reserves for a sequence is this bound: exact for a dense cache, windows included
+        assertThat(SHAPE.denseBytes(50)).isEqualTo(cache.bytes());
+        assertThat(SHAPE.denseBytes(50) - SHAPE.denseBytes(3)).isEqualTo((WINDOW - 3 + 47) * TOKEN_BYTES_PER_LAYER);
     }
 
     /**

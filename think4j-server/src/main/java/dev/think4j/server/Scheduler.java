@@ -135,7 +135,15 @@ public final class Scheduler implements AutoCloseable {
 
     /** The dense upper bound of a request's KV: what admission reserves while it prefills. */
     public long denseBound(int promptTokens, int maxTokens) {
-        return (long) (promptTokens + maxTokens) * denseBytesPerToken;
+        return growthBound(0, promptTokens + maxTokens);
+    }
+
+    /**
+     * The most a cache of {@code from} tokens can grow by reaching {@code to} tokens at full width: sliding-window
+     * layers (gemma3) stop growing at their window, so this is less than (to - from) dense tokens there.
+     */
+    long growthBound(int from, int to) {
+        return model.kvShape().denseBytes(to) - model.kvShape().denseBytes(from);
     }
 
     /** Benchmarks: never sample an end-of-generation token, as llama.cpp's --ignore-eos. */
@@ -171,8 +179,8 @@ public final class Scheduler implements AutoCloseable {
         long bound = denseBound(request.promptIds().length, request.maxTokens());
         if (bound > budget.capacity()) {
             throw ApiException.invalid("this request needs up to " + bound + " bytes of KV cache (" + request.promptIds().length
-                    + " prompt + " + request.maxTokens() + " max_tokens tokens at " + denseBytesPerToken
-                    + " dense bytes each) but the server's --kv-budget is " + budget.capacity()
+                    + " prompt + " + request.maxTokens() + " max_tokens tokens, uncompressed) but the server's --kv-budget is "
+                    + budget.capacity()
                     + " bytes; lower max_tokens or shorten the prompt", "max_tokens", "kv_budget_exceeded");
         }
         SequenceHandle handle = new SequenceHandle(request);
@@ -511,11 +519,11 @@ public final class Scheduler implements AutoCloseable {
         if (hit == null) {
             return denseBound(r.promptIds().length, r.maxTokens());
         }
-        return hit.bytes() + denseBound(r.promptIds().length - hit.ids().length, r.maxTokens());
+        return hit.bytes() + growthBound(hit.ids().length, r.promptIds().length + r.maxTokens());
     }
 
     private long reservationFor(GenerationRequest r, KvShare.Restored remote) {
-        return remote.cache().bytes() + denseBound(r.promptIds().length - remote.ids().length, r.maxTokens());
+        return remote.cache().bytes() + growthBound(remote.ids().length, r.promptIds().length + r.maxTokens());
     }
 
     /** Gives an admitted request its cache; on failure the cache is freed and the caller releases the reservation. */
@@ -599,7 +607,7 @@ public final class Scheduler implements AutoCloseable {
                 return;
             }
             s.cache.endPrefill();
-            long shrunk = s.cache.bytes() + (long) r.maxTokens() * denseBytesPerToken;
+            long shrunk = s.cache.bytes() + growthBound(prompt.length, prompt.length + r.maxTokens());
             if (shrunk < s.reservation) {
                 budget.adjust(s.reservation, shrunk);
                 s.reservation = shrunk;
