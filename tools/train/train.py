@@ -197,6 +197,36 @@ def batch(task, step, length, rows, dense, lm_weight=1.0):
     return x, w, p
 
 
+def adamw(model, lr):
+    """AdamW (0.9, 0.98) with weight decay 0.05 on matrices only (not on norms)."""
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
+    other = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': other, 'weight_decay': 0.0}],
+                             lr=lr, betas=(0.9, 0.98))
+
+
+def resume(ck, logf, model, opt):
+    """The step to continue from: 0, or the checkpoint's (model and optimizer restored, and the log cut back to
+    it, since the steps logged after that checkpoint are about to run again)."""
+    if not os.path.exists(ck):
+        return 0
+    s = torch.load(ck)
+    model.load_state_dict(s['model'])
+    opt.load_state_dict(s['opt'])
+    step = s['step']
+    print(f'resumed at step {step}', flush=True)
+    if os.path.exists(logf):
+        keep = [line for line in open(logf) if json.loads(line)['step'] <= step]
+        open(logf, 'w').writelines(keep)
+    return step
+
+
+def save_checkpoint(ck, state):
+    """Writes through a temporary file, so a kill mid-write leaves the previous checkpoint intact."""
+    torch.save(state, ck + '.tmp')
+    os.replace(ck + '.tmp', ck)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--work', default='work')
@@ -233,30 +263,15 @@ def main():
     cfg = Config(vocab=len(tok.tokens), dim=256, layers=a.layers, heads=4, kv_heads=2, head_dim=64, ffn=512, ctx=4096)
     torch.manual_seed(a.seed)
     model = Llama(cfg)
-    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
-    other = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': other, 'weight_decay': 0.0}],
-                            lr=LR, betas=(0.9, 0.98))
+    opt = adamw(model, LR)
     total = TOTAL if a.recipe == 'v1' else total_copy
     ck = os.path.join(a.work, 'ckpt.pt')
-    step = 0
-    if os.path.exists(ck):
-        s = torch.load(ck)
-        model.load_state_dict(s['model'])
-        opt.load_state_dict(s['opt'])
-        step = s['step']
-        print(f'resumed at step {step}', flush=True)
-        # steps logged after that checkpoint are about to run again
-        logf = os.path.join(a.work, 'log.jsonl')
-        if os.path.exists(logf):
-            keep = [l for l in open(logf) if json.loads(l)['step'] <= step]
-            open(logf, 'w').writelines(keep)
+    step = resume(ck, os.path.join(a.work, 'log.jsonl'), model, opt)
     print(f'params {sum(p.numel() for p in model.parameters()):,}, steps {total}', flush=True)
 
     def save():
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'config': cfg.to_dict(),
-                    'seed': a.seed}, ck + '.tmp')
-        os.replace(ck + '.tmp', ck)
+        save_checkpoint(ck, {'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'config': cfg.to_dict(),
+                             'seed': a.seed})
 
     log = open(os.path.join(a.work, 'log.jsonl'), 'a')
     last_ck = time.time()

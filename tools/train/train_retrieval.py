@@ -27,7 +27,7 @@ from gguf_io import Reader  # noqa: E402
 from model import Config, Llama  # noqa: E402
 from spm import Spm  # noqa: E402
 from task import Task  # noqa: E402
-from train import phase_at as phase_of, skip_positions, wsd_lr  # noqa: E402
+from train import adamw, phase_at as phase_of, resume, save_checkpoint, skip_positions, wsd_lr  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
@@ -173,29 +173,16 @@ def main():
     prev_head, register_head, retrieval_head = model.blocks[0], model.blocks[1], model.blocks[a.retrieval_layer]
     heads = (prev_head, register_head, retrieval_head)
     for_id = tok.tokens.index('▁for')
-    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
-    other = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': other, 'weight_decay': 0.0}],
-                            lr=LR, betas=(0.9, 0.98))
+    opt = adamw(model, LR)
     os.makedirs(a.work, exist_ok=True)
     ck = os.path.join(a.work, 'ckpt.pt')
     logf = os.path.join(a.work, 'log.jsonl')
-    step = 0
-    if os.path.exists(ck):
-        s = torch.load(ck)
-        model.load_state_dict(s['model'])
-        opt.load_state_dict(s['opt'])
-        step = s['step']
-        print(f'resumed at step {step}', flush=True)
-        if os.path.exists(logf):
-            keep = [line for line in open(logf) if json.loads(line)['step'] <= step]
-            open(logf, 'w').writelines(keep)
+    step = resume(ck, logf, model, opt)
     print(f'params {sum(p.numel() for p in model.parameters()):,}, steps {total}, phases {phases}', flush=True)
 
     def save():
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'config': cfg.to_dict(),
-                    'seed': a.seed, 'phases': a.phases}, ck + '.tmp')
-        os.replace(ck + '.tmp', ck)
+        save_checkpoint(ck, {'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'config': cfg.to_dict(),
+                             'seed': a.seed, 'phases': a.phases})
 
     log = open(logf, 'a')
     last_ck = time.time()
