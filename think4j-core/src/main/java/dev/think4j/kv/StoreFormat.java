@@ -45,9 +45,7 @@ public interface StoreFormat<K extends KeyStore, V extends ValueStore> {
         @Override
         public FloatRows encodeValues(float[][] rows, int width) {
             FloatRows r = new FloatRows(width, rows.length);
-            for (float[] row : rows) {
-                r.append(row, 0);
-            }
+            r.appendRows(rows);
             return r;
         }
 
